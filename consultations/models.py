@@ -1,0 +1,1 @@
+"""Models arrive with the booking funnel (see the issue tracker)."""

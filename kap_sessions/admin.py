@@ -1,0 +1,46 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from practice.admin_audit import AuditedAdminMixin
+from practice.models import Client
+
+from .models import Course
+from .services import course_advance
+
+
+def _advance_action(to: str, label: str):  # type: ignore[no-untyped-def]
+    @admin.action(description=label, permissions=["change"])
+    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:  # type: ignore[type-arg]
+        moved = 0
+        for course in queryset:
+            try:
+                course_advance(course=course, to=to)
+                moved += 1
+            except ValidationError as exc:
+                modeladmin.message_user(request, f"{course}: {exc.messages[0]}", messages.WARNING)
+        if moved:
+            modeladmin.message_user(request, f"{moved} course(s) moved.", messages.SUCCESS)
+
+    action.__name__ = f"move_to_{to}"
+    return action
+
+
+@admin.register(Course)
+class CourseAdmin(AuditedAdminMixin):
+    list_display = ["__str__", "client", "phase", "started_on", "phase_changed_at"]
+    list_filter = ["phase"]
+    search_fields = ["client__first_name", "client__last_name", "client__email"]
+    list_select_related = ["client"]
+    raw_id_fields = ["client"]
+    readonly_fields = ["phase", "phase_changed_at", "closed_on", "created_at"]
+    actions = [
+        _advance_action(Course.Phase.DOSING, "Move to dosing"),
+        _advance_action(Course.Phase.INTEGRATION, "Move to integration"),
+        _advance_action(Course.Phase.COMPLETED, "Mark completed"),
+        _advance_action(Course.Phase.WITHDRAWN, "Mark withdrawn"),
+    ]
+
+    def audit_client(self, obj: object) -> Client | None:
+        return obj.client if isinstance(obj, Course) else None

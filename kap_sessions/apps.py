@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class KapSessionsConfig(AppConfig):
+    name = "kap_sessions"
+    verbose_name = "KAP courses"

@@ -1,0 +1,1 @@
+"""Models arrive with subscribers and articles (see the issue tracker)."""

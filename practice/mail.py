@@ -1,0 +1,65 @@
+"""The one email builder.
+
+Each message is three templates under ``templates/emails/``:
+``<name>-subject.txt``, ``<name>-body.txt`` and ``<name>-body.html``. Every
+message gets the practice's identity in its context, and is sent from the
+practice's address. Apps keep one named function per email in their
+``emails.py`` that calls :func:`build_email`.
+
+Privacy: subjects, bodies and attachments must never name a treatment or
+repeat a health answer. Links to the app carry the detail instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from .identity import practice_profile
+
+
+def absolute_url(path: str) -> str:
+    """An absolute https link for a path, for messages sent outside a request."""
+    return f"{settings.SITE_URL}{path}"
+
+
+def build_email(
+    name: str,
+    *,
+    to: Sequence[str],
+    context: Mapping[str, object] | None = None,
+    headers: Mapping[str, str] | None = None,
+    attachments: Sequence[tuple[str, bytes | str, str]] = (),
+    reply_to: Sequence[str] | None = None,
+) -> EmailMultiAlternatives:
+    profile = practice_profile()
+    ctx = {"practice": profile, "site_url": settings.SITE_URL, **(context or {})}
+    subject = render_to_string(f"emails/{name}-subject.txt", ctx)
+    subject = " ".join(subject.split())
+    text = render_to_string(f"emails/{name}-body.txt", ctx)
+    html = render_to_string(f"emails/{name}-body.html", ctx)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=formataddr((profile.practice_name, _from_address(profile.email))),
+        to=list(to),
+        headers=dict(headers or {}),
+        reply_to=list(reply_to) if reply_to else [profile.email] if profile.email else None,
+    )
+    message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
+    return message
+
+
+def _from_address(practice_email: str) -> str:
+    # The envelope sender stays the configured DEFAULT_FROM_EMAIL address (the
+    # domain the mail server is allowed to send for); the practice's name is
+    # what readers see.
+    from email.utils import parseaddr
+
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or practice_email

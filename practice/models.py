@@ -1,0 +1,249 @@
+"""The core of the practice: people, the practice's identity, the audit log.
+
+The shared calendar (appointments, availability, reminders) also lives in this
+app; see ``../shared/DESIGN.md``.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+def _default_time_zone() -> str:
+    return settings.PRACTICE_TIME_ZONE
+
+
+class EmailUserManager(UserManager["User"]):
+    """A user manager for accounts whose login is the email address."""
+
+    use_in_migrations = True
+
+    def _create_user_by_email(
+        self, email: str, password: str | None, **extra_fields: object
+    ) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra_fields: object
+    ) -> User:
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user_by_email(email, password, **extra_fields)
+
+    def create_superuser(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra_fields: object
+    ) -> User:
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user_by_email(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A login: the therapist, an assistant, or a client using the portal."""
+
+    username = None  # type: ignore[assignment]
+    email = models.EmailField("email address", unique=True)
+
+    objects = EmailUserManager()  # type: ignore[misc]
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="practice_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class PracticeProfile(models.Model):
+    """Who the practice is. One row, edited by the therapist in the admin.
+
+    Every page, email and PDF reads the practice's name, address and contact
+    details from here (through ``practice.identity.practice_profile``).
+    """
+
+    practice_name = models.CharField(max_length=120)
+    tagline = models.CharField(max_length=200, blank=True)
+    therapist_name = models.CharField(max_length=120)
+    therapist_credentials = models.CharField(
+        max_length=120, blank=True, help_text="For example: LMFT, PhD."
+    )
+    therapist_bio = models.TextField(blank=True, help_text="Shown on the About page.")
+    licence_number = models.CharField(max_length=60, blank=True)
+    street_address = models.CharField(max_length=200)
+    locality = models.CharField("city", max_length=100)
+    region = models.CharField("state", max_length=100)
+    postal_code = models.CharField(max_length=20)
+    country = models.CharField(max_length=60, default="United States")
+    phone = models.CharField(max_length=30)
+    email = models.EmailField()
+    time_zone = models.CharField(
+        max_length=64,
+        default=_default_time_zone,
+        help_text="The zone the practice's hours are kept in, e.g. America/Los_Angeles.",
+    )
+    terms_version = models.CharField(
+        max_length=20,
+        default="2026-01",
+        help_text="Change this whenever the Terms page changes; consents record it.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "practice profile"
+        verbose_name_plural = "practice profile"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="practice_profile_singleton"),
+        ]
+
+    def __str__(self) -> str:
+        return self.practice_name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        try:
+            ZoneInfo(self.time_zone)
+        except Exception as exc:
+            raise ValidationError({"time_zone": "Not a known time zone."}) from exc
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def therapist_display(self) -> str:
+        if self.therapist_credentials:
+            return f"{self.therapist_name}, {self.therapist_credentials}"
+        return self.therapist_name
+
+    @property
+    def postal_address_lines(self) -> list[str]:
+        return [
+            self.street_address,
+            f"{self.locality}, {self.region} {self.postal_code}",
+        ]
+
+    @property
+    def postal_address(self) -> str:
+        return ", ".join(self.postal_address_lines)
+
+
+class ClientQuerySet(models.QuerySet["Client"]):
+    def active(self) -> ClientQuerySet:
+        return self.filter(status=Client.Status.ACTIVE)
+
+
+class Client(models.Model):
+    """A person the practice treats. Her clinical record hangs off this row."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DISCHARGED = "discharged", "Discharged"
+        ARCHIVED = "archived", "Archived"
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField()
+    phone = models.CharField(max_length=30, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="client",
+        help_text="Her login to the client portal, once invited.",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="practice_client_email_ci_unique"),
+        ]
+        indexes = [models.Index(fields=["status", "last_name"], name="practice_client_status_idx")]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def display_name(self) -> str:
+        return self.preferred_name or self.first_name
+
+
+class AuditEvent(models.Model):
+    """Who looked at or changed which record, when and from where.
+
+    ``object_repr`` is a name and id only: the log must never copy clinical
+    content.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        EXPORT = "export", "Exported"
+        CREATE = "create", "Created"
+        CHANGE = "change", "Changed"
+        DELETE = "delete", "Deleted"
+        DOWNLOAD = "download", "Downloaded"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200, blank=True)
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="practice_audit_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} {self.object_type} #{self.object_id}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time each Celery worker proved it runs tasks; read by /healthz."""
+
+    hostname = models.CharField(max_length=200, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

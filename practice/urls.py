@@ -1,0 +1,30 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+# The admin's own login form is replaced by allauth's, so staff logins get the
+# same rate limits and second factor as every other login.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.site_header = "Practice workspace"
+admin.site.site_title = "Practice workspace"
+admin.site.index_title = "Today"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("about/", views.about, name="about"),
+    path("how-it-works/", views.how_it_works, name="how_it_works"),
+    path("terms/", views.terms, name="terms"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    *[path("", include(module)) for module in settings.PRACTICE_APP_URLCONFS],
+]
+
+handler400 = "practice.views.bad_request"
+handler403 = "practice.views.permission_denied"
+handler404 = "practice.views.page_not_found"
+handler500 = "practice.views.server_error"
