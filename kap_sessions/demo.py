@@ -32,8 +32,6 @@ def seed(*, stdout: TextIO) -> None:
             phase=phase,
             started_on=today - timedelta(weeks=3 * weeks_ago),
             closed_on=today - timedelta(days=3) if closed else None,
-            closing_summary=(
-                "Course closed; summary shared with the client." if closed else ""
-            ),
+            closing_summary=("Course closed; summary shared with the client." if closed else ""),
         )
     stdout.write(f"  Courses: {Course.objects.count()} ({Course.objects.open().count()} open)\n")

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from practice.models import Client
 
+CLOSED = ["completed", "withdrawn"]
+
 
 class CourseQuerySet(models.QuerySet["Course"]):
     def open(self) -> CourseQuerySet:
@@ -57,12 +59,15 @@ class Course(models.Model):
             # A client has at most one course under way at a time.
             models.UniqueConstraint(
                 fields=["client"],
-                condition=~models.Q(phase__in=["completed", "withdrawn"]),
+                condition=~models.Q(phase__in=CLOSED),
                 name="kap_sessions_course_one_open_per_client",
             ),
             models.CheckConstraint(
                 condition=models.Q(phase__in=["completed", "withdrawn"], closed_on__isnull=False)
-                | (~models.Q(phase__in=["completed", "withdrawn"]) & models.Q(closed_on__isnull=True)),
+                | (
+                    ~models.Q(phase__in=["completed", "withdrawn"])
+                    & models.Q(closed_on__isnull=True)
+                ),
                 name="kap_sessions_course_closed_on_matches_phase",
             ),
         ]

@@ -20,9 +20,7 @@ class UserAdmin(DjangoUserAdmin):
         ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
 @admin.register(PracticeProfile)
@@ -31,13 +29,28 @@ class PracticeProfileAdmin(admin.ModelAdmin):
         ("The practice", {"fields": ("practice_name", "tagline", "time_zone", "terms_version")}),
         (
             "The therapist",
-            {"fields": ("therapist_name", "therapist_credentials", "licence_number",
-                        "therapist_bio")},
+            {
+                "fields": (
+                    "therapist_name",
+                    "therapist_credentials",
+                    "licence_number",
+                    "therapist_bio",
+                )
+            },
         ),
         (
             "Contact",
-            {"fields": ("phone", "email", "street_address", "locality", "region",
-                        "postal_code", "country")},
+            {
+                "fields": (
+                    "phone",
+                    "email",
+                    "street_address",
+                    "locality",
+                    "region",
+                    "postal_code",
+                    "country",
+                )
+            },
         ),
     )
 

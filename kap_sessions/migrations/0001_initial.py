@@ -5,26 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phase', models.CharField(choices=[('preparation', 'Preparation'), ('dosing', 'Dosing'), ('integration', 'Integration'), ('completed', 'Completed'), ('withdrawn', 'Withdrawn')], default='preparation', max_length=20)),
-                ('started_on', models.DateField(default=django.utils.timezone.localdate)),
-                ('phase_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closed_on', models.DateField(blank=True, null=True)),
-                ('closing_summary', models.TextField(blank=True, help_text='Written when the course is completed or withdrawn.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("preparation", "Preparation"),
+                            ("dosing", "Dosing"),
+                            ("integration", "Integration"),
+                            ("completed", "Completed"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="preparation",
+                        max_length=20,
+                    ),
+                ),
+                ("started_on", models.DateField(default=django.utils.timezone.localdate)),
+                ("phase_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("closed_on", models.DateField(blank=True, null=True)),
+                (
+                    "closing_summary",
+                    models.TextField(
+                        blank=True, help_text="Written when the course is completed or withdrawn."
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
             ],
             options={
-                'ordering': ['-started_on'],
+                "ordering": ["-started_on"],
             },
         ),
     ]

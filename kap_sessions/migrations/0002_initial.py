@@ -5,26 +5,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('kap_sessions', '0001_initial'),
-        ('practice', '0001_initial'),
+        ("kap_sessions", "0001_initial"),
+        ("practice", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='course',
-            name='client',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='courses', to='practice.client'),
+            model_name="course",
+            name="client",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="courses",
+                to="practice.client",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.UniqueConstraint(condition=models.Q(('phase__in', ['completed', 'withdrawn']), _negated=True), fields=('client',), name='kap_sessions_course_one_open_per_client'),
+            model_name="course",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("phase__in", ["completed", "withdrawn"]), _negated=True),
+                fields=("client",),
+                name="kap_sessions_course_one_open_per_client",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='course',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('closed_on__isnull', False), ('phase__in', ['completed', 'withdrawn'])), models.Q(models.Q(('phase__in', ['completed', 'withdrawn']), _negated=True), ('closed_on__isnull', True)), _connector='OR'), name='kap_sessions_course_closed_on_matches_phase'),
+            model_name="course",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(
+                        ("closed_on__isnull", False), ("phase__in", ["completed", "withdrawn"])
+                    ),
+                    models.Q(
+                        models.Q(("phase__in", ["completed", "withdrawn"]), _negated=True),
+                        ("closed_on__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="kap_sessions_course_closed_on_matches_phase",
+            ),
         ),
     ]

@@ -1,0 +1,225 @@
+"""Shared fixtures: named personas, and the real parts tests run against.
+
+- ``smtp_sink``: a real SMTP server (aiosmtpd); Django's email goes to it.
+- ``celery_worker``: a factory for real ``celery worker`` processes on the test
+  database and broker (needs PostgreSQL, which ``make test`` provides).
+- ``browser`` / ``page``: Debian's Chromium driven by Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses
+# database calls there unless told it is safe (it is: tests are sequential).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from tests.factories import (  # noqa: E402
+    ClientFactory,
+    PracticeProfileFactory,
+    StaffFactory,
+    UserFactory,
+)
+from tests.support.smtp import SMTPSink  # noqa: E402
+from tests.support.worker import CeleryWorker  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_practice_profile_cache() -> Iterator[None]:
+    from practice.identity import practice_profile_forget
+
+    practice_profile_forget()
+    yield
+    practice_profile_forget()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(settings: pytest.FixtureRequest) -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def practice_profile(db: None):  # type: ignore[no-untyped-def]
+    return PracticeProfileFactory()
+
+
+def enrol_totp(user):  # type: ignore[no-untyped-def]
+    """Give ``user`` an authenticator app; return its secret."""
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    RecoveryCodes.activate(user)
+    return secret
+
+
+def totp_code(secret: str) -> str:
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    counter = next(iter(yield_hotp_counters_from_time()))
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+@pytest.fixture
+def therapist(db: None, practice_profile):  # type: ignore[no-untyped-def]
+    """The therapist: staff, superuser, with an authenticator app enrolled."""
+    user = StaffFactory(email="lena@harborlight.example", first_name="Lena", last_name="Marsh")
+    user.totp_secret = enrol_totp(user)
+    return user
+
+
+@pytest.fixture
+def therapist_without_mfa(db: None, practice_profile):  # type: ignore[no-untyped-def]
+    return StaffFactory(email="assistant@harborlight.example", first_name="Sam")
+
+
+@pytest.fixture
+def client_user(db: None):  # type: ignore[no-untyped-def]
+    """A client of the practice with a portal login (``client`` is Django's test client)."""
+    user = UserFactory(email="amara@example.com", first_name="Amara", last_name="Okafor")
+    ClientFactory(user=user, email=user.email, first_name="Amara", last_name="Okafor")
+    return user
+
+
+@pytest.fixture
+def other_client_user(db: None):  # type: ignore[no-untyped-def]
+    user = UserFactory(email="beth@example.com", first_name="Beth", last_name="Lindqvist")
+    ClientFactory(user=user, email=user.email, first_name="Beth", last_name="Lindqvist")
+    return user
+
+
+@pytest.fixture
+def admin_client_mfa(client, therapist):  # type: ignore[no-untyped-def]
+    """Django's test client, logged in as the therapist (who has MFA)."""
+    client.force_login(therapist)
+    return client
+
+
+# --- Real SMTP ---------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_sink(settings) -> Iterator[SMTPSink]:  # type: ignore[no-untyped-def]
+    sink = SMTPSink()
+    sink.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+# --- Real Celery worker --------------------------------------------------------
+
+
+def _needs_postgres(settings) -> None:  # type: ignore[no-untyped-def]
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("a real worker shares the test database: needs PostgreSQL")
+
+
+@pytest.fixture
+def celery_worker(transactional_db, settings, tmp_path):  # type: ignore[no-untyped-def]
+    """A factory: ``celery_worker(env={...})`` starts a worker and returns it.
+
+    Every worker started is stopped at the end of the test.
+    """
+    _needs_postgres(settings)
+    started: list[CeleryWorker] = []
+
+    def start(
+        *, env: dict[str, str] | None = None, concurrency: int = 2, wait: bool = True
+    ) -> CeleryWorker:
+        worker = CeleryWorker(env=env, concurrency=concurrency, log_dir=tmp_path)
+        started.append(worker)
+        return worker.start(wait=wait)
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+# --- Real browser ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        if IN_CI:
+            pytest.fail("Chromium is required in CI: /usr/bin/chromium is missing")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    """A desktop-sized page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(browser):  # type: ignore[no-untyped-def]
+    """A page the size of a phone, with touch."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+# --- CI must not skip what it can run ---------------------------------------
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    skipped = terminalreporter.stats.get("skipped", [])
+    if IN_CI and skipped:
+        terminalreporter.write_line(
+            f"CI=true: {len(skipped)} test(s) were skipped; CI must run everything.",
+            red=True,
+        )
+
+
+def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if IN_CI and reporter is not None and reporter.stats.get("skipped") and exitstatus == 0:
+        session.exitstatus = 1
