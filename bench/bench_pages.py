@@ -1,0 +1,32 @@
+"""Public pages against a bare Django template page, on gunicorn + PostgreSQL.
+
+Budget (DESIGN.md): public GET pages serve at least half the requests per
+second of the bare page, measured side by side in one run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from bench.common import PYTHON, ROOT, bench_database, bench_env, load, report, serve
+
+PAGES = ["/", "/how-it-works/", "/about/", "/terms/", "/privacy/"]
+
+
+def main() -> None:
+    database_url = bench_database("pages")
+    subprocess.run(
+        [PYTHON, "manage.py", "seed_demo"],
+        cwd=ROOT,
+        env=bench_env(database_url),
+        check=True,
+        capture_output=True,
+    )
+    rows = []
+    with serve(database_url) as base:
+        bare = load(f"{base}/bench/bare/")
+        rows.append({"page": "bare template", **bare, "ratio": 1.0})
+        for page in PAGES:
+            result = load(f"{base}{page}")
+            rows.append({"page": page, **result, "ratio": round(result["rps"] / bare["rps"], 2)})
+    report("Public pages vs a bare Django page (gunicorn, 2 sync workers, wrk -c8)", rows)

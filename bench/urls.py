@@ -1,0 +1,30 @@
+"""The app's URLs plus bare Django pages: the baselines benchmarks divide by."""
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+
+from practice.urls import urlpatterns as practice_urlpatterns
+
+
+class BareForm(forms.Form):
+    email = forms.EmailField()
+
+
+def bare_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "bench/bare.html", {"title": "Bare page"})
+
+
+def bare_form(request: HttpRequest) -> HttpResponse:
+    form = BareForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        return redirect("bench_bare_form")
+    return render(request, "bench/bare_form.html", {"form": form})
+
+
+urlpatterns = [
+    path("bench/bare/", bare_page, name="bench_bare"),
+    path("bench/bare-form/", bare_form, name="bench_bare_form"),
+    *practice_urlpatterns,
+]
