@@ -190,6 +190,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # The one beat schedule. Leaf apps are reached only by task name.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "practice.heartbeat", "schedule": 30.0},
+    "newsletter-dispatch-campaigns": {"task": "newsletter.dispatch_campaigns", "schedule": 60.0},
+    "newsletter-tidy-unconfirmed": {"task": "newsletter.tidy_unconfirmed", "schedule": 3600.0},
 }
 # How old the worker heartbeat may be before /healthz calls the worker down.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
@@ -266,6 +268,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
@@ -329,3 +332,32 @@ LOGGING = {
 # URL modules of the leaf apps, included at the root by practice.urls (the
 # core reaches the leaf apps only through settings).
 PRACTICE_APP_URLCONFS = ["consultations.urls", "kap_sessions.urls", "newsletter.urls"]
+
+# --- Newsletter ----------------------------------------------------------------
+# Everything the newsletter app reads; the defaults suit one practice on a
+# transactional mail provider.
+
+# How long a confirmation link works, in seconds. Unconfirmed sign-ups are
+# purged after NEWSLETTER_PURGE_UNCONFIRMED_AFTER, so the link lives as long.
+NEWSLETTER_CONFIRM_MAX_AGE = env.int("NEWSLETTER_CONFIRM_MAX_AGE", default=60 * 60 * 24 * 30)
+# An unconfirmed address gets one reminder after this long, then is purged.
+NEWSLETTER_REMIND_UNCONFIRMED_AFTER = env.int(
+    "NEWSLETTER_REMIND_UNCONFIRMED_AFTER", default=60 * 60 * 24 * 3
+)
+NEWSLETTER_PURGE_UNCONFIRMED_AFTER = env.int(
+    "NEWSLETTER_PURGE_UNCONFIRMED_AFTER", default=60 * 60 * 24 * 30
+)
+# Sign-ups accepted per IP address per window (seconds); 0 turns the limit
+# off (benchmarks only).
+NEWSLETTER_SIGNUP_RATE_LIMIT = env.int("NEWSLETTER_SIGNUP_RATE_LIMIT", default=10)
+NEWSLETTER_SIGNUP_RATE_WINDOW = env.int("NEWSLETTER_SIGNUP_RATE_WINDOW", default=60 * 60)
+# Campaign messages a second across all senders (0: as fast as the mail
+# server takes them), how many sender tasks share a campaign, and how many
+# messages each sends before handing over to a fresh task.
+NEWSLETTER_SEND_RATE = env.float("NEWSLETTER_SEND_RATE", default=20.0)
+NEWSLETTER_SEND_PARALLEL = env.int("NEWSLETTER_SEND_PARALLEL", default=2)
+NEWSLETTER_SEND_BATCH_SIZE = env.int("NEWSLETTER_SEND_BATCH_SIZE", default=200)
+# A sending campaign with no progress for this long is taken up again by beat.
+NEWSLETTER_SEND_STALL_AFTER = env.int("NEWSLETTER_SEND_STALL_AFTER", default=120)
+# The mailto: half of List-Unsubscribe; empty means the practice's address.
+NEWSLETTER_UNSUBSCRIBE_MAILTO = env.str("NEWSLETTER_UNSUBSCRIBE_MAILTO", default="")

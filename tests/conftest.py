@@ -50,11 +50,23 @@ def _fresh_practice_profile_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(settings: pytest.FixtureRequest) -> Iterator[None]:
-    from django.core.cache import cache
+def _isolated_cache(settings) -> None:  # type: ignore[no-untyped-def]
+    """Give every test a cache of its own (a fresh key prefix).
 
-    cache.clear()
-    yield
+    Flushing would also empty the Celery queue, which shares the Redis
+    database; a new prefix isolates rate limits and cached rows instead.
+    ``settings.CACHE_KEY_PREFIX_FOR_TEST`` tells a worker the same prefix.
+    """
+    import copy
+    import uuid
+
+    caches = copy.deepcopy(settings.CACHES)
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    caches["default"]["KEY_PREFIX"] = prefix
+    settings.CACHES = caches
+    settings.CACHE_KEY_PREFIX_FOR_TEST = prefix
+    # Password hashing is deliberately slow; tests log in hundreds of times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

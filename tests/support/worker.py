@@ -49,6 +49,10 @@ class CeleryWorker:
             DJANGO_SETTINGS_MODULE="practice.settings",
             PYTHONUNBUFFERED="1",
         )
+        # Share the test's cache namespace (see the _isolated_cache fixture).
+        prefix = getattr(settings, "CACHE_KEY_PREFIX_FOR_TEST", None)
+        if prefix:
+            env["CACHE_KEY_PREFIX"] = prefix
         env.update(self.extra_env)
         return env
 
