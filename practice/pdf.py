@@ -9,11 +9,14 @@ document never makes a network request or reads an arbitrary file.
 from __future__ import annotations
 
 import logging
+import mimetypes
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 
 from .identity import practice_profile
@@ -39,10 +42,17 @@ def _fetcher() -> Any:
         def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
             base = _static_base()
             if url.startswith(base):
-                path = finders.find(url[len(base) :].split("?")[0])
+                try:
+                    path = finders.find(url[len(base) :].split("?")[0])
+                except SuspiciousFileOperation:
+                    path = None
                 if path:
-                    with open(path, "rb") as handle:  # noqa: PTH123
-                        return URLFetcherResponse(url, body=handle.read())
+                    mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+                    return URLFetcherResponse(
+                        url,
+                        body=Path(path).read_bytes(),
+                        headers={"Content-Type": mimetype},
+                    )
             logger.warning("pdf: refused to fetch a resource that is not bundled")
             raise BlockedFetch(url)
 

@@ -1,0 +1,64 @@
+"""The home page in a real Chromium, at phone and desktop sizes."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def console_errors(phone_page):
+    errors: list[str] = []
+    phone_page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    return errors
+
+
+def test_home_page_loads_with_no_console_or_csp_errors(
+    live_server, phone_page, practice_profile, console_errors
+):
+    response = phone_page.goto(live_server.url + "/")
+
+    assert response.status == 200
+    assert (
+        phone_page.title() == "Harbor Light Therapy · Ketamine-assisted psychotherapy for mothers"
+    )
+    heading = phone_page.get_by_role("heading", level=1)
+    assert heading.inner_text() == (
+        "When you have been holding everyone else, there is room to be held."
+    )
+    assert phone_page.get_by_text("If you are in crisis, call or text 988").is_visible()
+    assert phone_page.get_by_role("link", name="Schedule a free consultation").count() >= 1
+    assert console_errors == []
+
+
+def test_the_bundled_font_is_used(live_server, page, practice_profile):
+    page.goto(live_server.url + "/")
+
+    page.wait_for_function("document.fonts.status === 'loaded'")
+    loaded = page.evaluate(
+        "[...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)"
+    )
+    assert "Inter" in {family.strip('"') for family in loaded}
+
+
+def test_keyboard_users_can_skip_to_the_content(live_server, page, practice_profile):
+    page.goto(live_server.url + "/")
+
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+
+    assert focused == "Skip to content"
+
+
+def test_the_page_fits_a_phone_without_sideways_scrolling(
+    live_server, phone_page, practice_profile
+):
+    phone_page.goto(live_server.url + "/how-it-works/")
+
+    overflow = phone_page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow == 0

@@ -1,0 +1,118 @@
+"""/healthz against the real database, a real Redis and a real worker."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+from django.utils import timezone
+
+from practice.celery import app as celery_app
+from practice.models import WorkerHeartbeat
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server of this test's own, so it can be stopped for real."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    yield process, f"redis://127.0.0.1:{port}/0"
+    if process.poll() is None:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def broker_at():
+    """Point this process's Celery app at another broker for one test."""
+    original = celery_app.conf.broker_url
+
+    def point(url: str) -> None:
+        celery_app.conf.broker_url = url
+        celery_app.pool.force_close_all()
+
+    yield point
+    point(original)
+
+
+def test_healthz_is_ok_with_database_broker_and_a_live_worker(client, celery_worker, settings):
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("needs Redis as the broker")
+    celery_worker()
+
+    body = client.get("/healthz").json()
+
+    assert body["status"] == "ok"
+    assert body["database"] == {"ok": True, "detail": "postgresql"}
+    assert body["broker"] == {"ok": True, "detail": "redis"}
+    assert body["worker"]["ok"] is True
+
+
+def test_healthz_is_503_and_names_the_broker_when_redis_stops(client, db, own_redis, broker_at):
+    process, url = own_redis
+    broker_at(url)
+    WorkerHeartbeat.objects.create(hostname="w1", seen_at=timezone.now())
+    assert client.get("/healthz").status_code == 200
+
+    process.terminate()
+    process.wait(timeout=10)
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["down"] == ["broker"]
+    assert body["broker"]["ok"] is False
+    assert body["database"]["ok"] is True
+
+
+def test_healthz_is_503_when_no_worker_has_beaten_lately(client, db, settings, time_machine):
+    WorkerHeartbeat.objects.create(hostname="w1", seen_at=timezone.now())
+    time_machine.move_to(timezone.now() + timezone.timedelta(seconds=121))
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["down"] == ["worker"]
+    assert response.json()["worker"]["detail"] == "last heartbeat 121s ago"
+
+
+def test_healthz_is_never_cached(client, db):
+    response = client.get("/healthz")
+
+    assert "no-cache" in response["Cache-Control"]
