@@ -36,7 +36,7 @@ run: install
 	  $(BIN)/honcho start -f Procfile
 
 test: install-dev
-	$(BIN)/python scripts/run_tests.py
+	$(BIN)/python scripts/run_tests.py $(ARGS)
 
 bench: install-dev
 	$(BIN)/python bench/run.py
