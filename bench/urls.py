@@ -28,3 +28,8 @@ urlpatterns = [
     path("bench/bare-form/", bare_form, name="bench_bare_form"),
     *practice_urlpatterns,
 ]
+
+handler400 = "practice.views.bad_request"
+handler403 = "practice.views.permission_denied"
+handler404 = "practice.views.page_not_found"
+handler500 = "practice.views.server_error"

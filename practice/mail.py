@@ -38,8 +38,8 @@ def build_email(
 ) -> EmailMultiAlternatives:
     profile = practice_profile()
     ctx = {"practice": profile, "site_url": settings.SITE_URL, **(context or {})}
-    subject = render_to_string(f"emails/{name}-subject.txt", ctx)
-    subject = " ".join(subject.split())
+    # A subject is one line, however the template wraps it.
+    subject = " ".join(render_to_string(f"emails/{name}-subject.txt", ctx).split())
     text = render_to_string(f"emails/{name}-body.txt", ctx)
     html = render_to_string(f"emails/{name}-body.html", ctx)
     message = EmailMultiAlternatives(

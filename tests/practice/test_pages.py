@@ -65,3 +65,12 @@ def test_queries_on_the_home_page_are_few(client, practice_profile, django_asser
     client.get("/")  # warm the profile cache
     with django_assert_max_num_queries(4):
         client.get("/")
+
+
+def test_a_bad_host_header_gets_a_plain_400_not_a_500(client, practice_profile, settings):
+    settings.DEBUG = False
+
+    response = client.get("/", HTTP_HOST="evil.example.com")
+
+    assert response.status_code == 400
+    assert "That request could not be understood" in response.content.decode()
