@@ -21,7 +21,7 @@ def test_anonymous_admin_visit_goes_to_the_login(client):
     response = client.get("/admin/", follow=True)
 
     assert response.redirect_chain[-1][0].startswith("/accounts/login/")
-    assert b"Sign In" in response.content
+    assert b"<h1>Sign in</h1>" in response.content
 
 
 def test_staff_without_mfa_are_sent_to_set_up_an_authenticator(client, therapist_without_mfa):
