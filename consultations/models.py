@@ -1,1 +1,212 @@
-"""Models arrive with the booking funnel (see the issue tracker)."""
+"""Free consultations: who booked which calendar appointment, and her short intake.
+
+The time itself lives in the practice calendar (``practice.Appointment``); a
+consultation points at its current appointment, which a reschedule replaces.
+Its status is the appointment's status.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from practice.models import Appointment, Client
+
+
+class ConsultationQuerySet(models.QuerySet["Consultation"]):
+    def with_appointment(self) -> ConsultationQuerySet:
+        return self.select_related("appointment", "client")
+
+    def upcoming(self) -> ConsultationQuerySet:
+        return self.filter(
+            appointment__status=Appointment.Status.BOOKED, appointment__start__gt=timezone.now()
+        )
+
+
+class Consultation(models.Model):
+    class MeetingMode(models.TextChoices):
+        PHONE = "phone", "Phone call"
+        VIDEO = "video", "Video call"
+
+    class ContactMethod(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone call"
+        TEXT = "text", "Text message"
+
+    class Perinatal(models.TextChoices):
+        PREGNANT = "pregnant", "Pregnant"
+        POSTPARTUM = "postpartum", "Postpartum"
+        NEITHER = "neither", "Neither"
+
+    class PriorExperience(models.TextChoices):
+        NONE = "none", "None"
+        MICRO_DOSING = "micro", "Micro-dosing"
+        PSYCHEDELIC = "psychedelic", "A psychedelic experience"
+        BOTH = "both", "Both"
+        PREFER_NOT = "prefer_not", "I'd rather talk about it on the call"
+
+    class HeardFrom(models.TextChoices):
+        SEARCH = "search", "A web search"
+        FRIEND = "friend", "A friend or family member"
+        PROVIDER = "provider", "My doctor, midwife or another provider"
+        SOCIAL = "social", "Social media"
+        ARTICLE = "article", "An article or the newsletter"
+        OTHER = "other", "Somewhere else"
+
+    class CancelledBy(models.TextChoices):
+        CLIENT = "client", "Her, from the manage link"
+        PRACTICE = "practice", "The practice"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.PROTECT, related_name="consultation"
+    )
+    client = models.ForeignKey(
+        Client,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="consultations",
+        help_text="Her client record, once she became a client.",
+    )
+    # The idempotency key of the booking form: a double click or a resubmitted
+    # form carries the same one and books once.
+    submission_id = models.UUIDField(unique=True, editable=False)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField()
+    phone = models.CharField(max_length=30, blank=True)
+    preferred_contact = models.CharField(
+        max_length=10, choices=ContactMethod.choices, default=ContactMethod.EMAIL
+    )
+    meeting_mode = models.CharField(max_length=10, choices=MeetingMode.choices)
+    time_zone = models.CharField(max_length=64, help_text="Her time zone when she booked.")
+    # The intake: health information, audited in the admin, never in email.
+    reason = models.TextField("what brings her", max_length=2000)
+    perinatal = models.CharField("pregnant or postpartum", max_length=12, choices=Perinatal.choices)
+    perinatal_months = models.PositiveSmallIntegerField("months", null=True, blank=True)
+    children_ages = models.CharField("ages of children", max_length=100, blank=True)
+    prior_experience = models.CharField(max_length=12, choices=PriorExperience.choices)
+    medications = models.TextField("current medications", max_length=1000, blank=True)
+    heard_from = models.CharField(
+        "how she heard of the practice", max_length=10, choices=HeardFrom.choices, blank=True
+    )
+    consent_to_contact = models.BooleanField(default=False)
+    # Bumped on every reschedule or cancellation, so calendar apps replace the
+    # event they were sent before (ICS SEQUENCE).
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    cancelled_by = models.CharField(
+        max_length=10, choices=CancelledBy.choices, blank=True, editable=False
+    )
+    cancel_reason = models.TextField(
+        blank=True, editable=False, help_text="Her reason, when she cancelled."
+    )
+    cancel_note = models.TextField(
+        blank=True, editable=False, help_text="The practice's note to her, when it cancelled."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ConsultationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(consent_to_contact=True),
+                name="consultations_consultation_consent_given",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(perinatal__in=["pregnant", "postpartum"])
+                | models.Q(perinatal_months__isnull=True),
+                name="consultations_consultation_months_only_when_perinatal",
+            ),
+        ]
+        indexes = [models.Index(Lower("email"), name="consultations_email_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} (consultation #{self.pk})"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def start(self) -> datetime:
+        return self.appointment.start
+
+    @property
+    def local_start(self) -> datetime:
+        return self.appointment.start.astimezone(self.zone)
+
+    @property
+    def status(self) -> str:
+        return self.appointment.status
+
+    @property
+    def is_upcoming(self) -> bool:
+        return self.appointment.is_upcoming
+
+
+class ManageLink(models.Model):
+    """One private link to a consultation's manage page; only its hash is kept.
+
+    Each email that carries a link gets a new one, so the raw token never
+    needs to be stored or passed through the task queue.
+    """
+
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="manage_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"Manage link #{self.pk} for consultation #{self.consultation_id}"
+
+
+class WaitlistEntry(models.Model):
+    """Someone who found no time that fits and asked to hear when one opens."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        NOTIFIED = "notified", "Told about an opening"
+        REMOVED = "removed", "Removed"
+
+    TRANSITIONS: dict[str, tuple[str, ...]] = {
+        Status.WAITING: (Status.NOTIFIED, Status.REMOVED),
+        Status.NOTIFIED: (Status.WAITING, Status.REMOVED),
+        Status.REMOVED: (Status.WAITING,),
+    }
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    preferred_times = models.CharField(
+        max_length=300, blank=True, help_text="In her words, e.g. weekday evenings."
+    )
+    time_zone = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=models.Q(status="waiting"),
+                name="consultations_waitlistentry_one_waiting_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (waitlist #{self.pk})"

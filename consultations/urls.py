@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "consultations"
 
-urlpatterns: list = []  # type: ignore[type-arg]
+urlpatterns = [
+    path("consultation/", views.book, name="book"),
+    path("consultation/slots.json", views.slots_json, name="slots"),
+    path("consultation/booked/", views.booked, name="booked"),
+    path("consultation/manage/<str:token>/", views.manage, name="manage"),
+    path("consultation/waitlist/", views.waitlist, name="waitlist"),
+]

@@ -192,6 +192,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "practice.heartbeat", "schedule": 30.0},
     "newsletter-dispatch-campaigns": {"task": "newsletter.dispatch_campaigns", "schedule": 60.0},
     "newsletter-tidy-unconfirmed": {"task": "newsletter.tidy_unconfirmed", "schedule": 3600.0},
+    "calendar-reminders": {"task": "practice.calendar.dispatch_reminders", "schedule": 60.0},
 }
 # How old the worker heartbeat may be before /healthz calls the worker down.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
@@ -361,3 +362,18 @@ NEWSLETTER_SEND_BATCH_SIZE = env.int("NEWSLETTER_SEND_BATCH_SIZE", default=200)
 NEWSLETTER_SEND_STALL_AFTER = env.int("NEWSLETTER_SEND_STALL_AFTER", default=120)
 # The mailto: half of List-Unsubscribe; empty means the practice's address.
 NEWSLETTER_UNSUBSCRIBE_MAILTO = env.str("NEWSLETTER_UNSUBSCRIBE_MAILTO", default="")
+
+# --- Calendar and free consultations -----------------------------------------
+
+# Minutes before an appointment's start that each reminder goes out; the keys
+# are practice.calendar.models.ReminderKind values.
+CALENDAR_REMINDER_OFFSETS = {
+    "day_before": env.int("REMINDER_DAY_BEFORE_MINUTES", default=24 * 60),
+    "hour_before": env.int("REMINDER_HOUR_BEFORE_MINUTES", default=60),
+}
+# Which leaf app writes the reminder email for each kind of appointment (the
+# core reaches leaf apps only through settings).
+CALENDAR_REMINDER_MESSAGES = {"consultation": "consultations.emails.consultation_reminder"}
+# Consultation bookings (and waitlist sign-ups) accepted per IP address per
+# hour; 0 turns the limit off (benchmarks only).
+CONSULTATION_BOOKING_RATE_LIMIT = env.int("CONSULTATION_BOOKING_RATE_LIMIT", default=5)

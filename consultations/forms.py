@@ -1,0 +1,252 @@
+"""The booking, reschedule, cancel and waitlist forms.
+
+A start time comes back from the browser as ISO 8601 with an offset; it is
+accepted only when it is one of the slots offered right now, with a message
+that says why not otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from practice.calendar.slots import is_offered, kind_settings
+from practice.models import AppointmentKind
+
+from .models import Consultation
+from .zones import zone_or_none
+
+PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().\-]+$")
+
+SLOT_GONE = "That time was just taken. Please choose another; everything else you typed is kept."
+
+
+def parse_start(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)
+
+
+def clean_offered_start(value: str, *, ignore_appointment_id: int | None = None) -> datetime:
+    start = parse_start(value or "")
+    if start is None:
+        raise forms.ValidationError("Please choose one of the times offered.")
+    now = timezone.now()
+    settings = kind_settings(AppointmentKind.CONSULTATION)
+    if start <= now:
+        raise forms.ValidationError("That time has already passed. Please choose another.")
+    if start < now + settings.minimum_notice:
+        raise forms.ValidationError(
+            f"Times need to be at least {settings.minimum_notice_hours} hours ahead. "
+            "Please choose a later one."
+        )
+    if start > now + settings.horizon:
+        raise forms.ValidationError(
+            f"Bookings open {settings.horizon_days} days ahead. Please choose an earlier time."
+        )
+    if not is_offered(
+        start, now=now, settings=settings, ignore_appointment_id=ignore_appointment_id
+    ):
+        raise forms.ValidationError(SLOT_GONE)
+    return start
+
+
+def clean_zone_name(value: str) -> str:
+    if zone_or_none(value) is None:
+        raise forms.ValidationError("Please choose a time zone from the list.")
+    return value
+
+
+class BookingForm(forms.ModelForm):  # type: ignore[type-arg]
+    start = forms.CharField(
+        label="Time", error_messages={"required": "Please choose a time for the call."}
+    )
+    submission_id = forms.UUIDField(widget=forms.HiddenInput)
+    # The honeypot: hidden from people by CSS and from screen readers by
+    # aria-hidden; only a bot fills it in.
+    website = forms.CharField(required=False, label="Leave this empty")
+
+    class Meta:
+        model = Consultation
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "preferred_contact",
+            "meeting_mode",
+            "time_zone",
+            "reason",
+            "perinatal",
+            "perinatal_months",
+            "children_ages",
+            "prior_experience",
+            "medications",
+            "heard_from",
+            "consent_to_contact",
+        ]
+        labels = {
+            "first_name": "First name",
+            "last_name": "Last name",
+            "email": "Email",
+            "phone": "Phone (optional)",
+            "preferred_contact": "How should I reach you about the booking?",
+            "meeting_mode": "Phone or video?",
+            "time_zone": "Your time zone",
+            "reason": "What brings you here?",
+            "perinatal": "Are you pregnant or postpartum?",
+            "perinatal_months": "How many months? (optional)",
+            "children_ages": "Ages of your children (optional)",
+            "prior_experience": "Any earlier experience with micro-dosing or psychedelics?",
+            "medications": "Current medications (optional)",
+            "heard_from": "How did you hear about the practice? (optional)",
+            "consent_to_contact": "I agree to be contacted about this consultation.",
+        }
+        help_texts = {
+            "reason": "A few sentences is plenty. Only the therapist reads this.",
+            "perinatal_months": "Months pregnant, or months since the birth.",
+            "medications": "Names are enough; we can talk about the rest on the call.",
+        }
+        widgets = {
+            "preferred_contact": forms.RadioSelect,
+            "meeting_mode": forms.RadioSelect,
+            "perinatal": forms.RadioSelect,
+            "prior_experience": forms.RadioSelect,
+            "time_zone": forms.HiddenInput(attrs={"data-zone-input": ""}),
+            "reason": forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+            "medications": forms.Textarea(attrs={"rows": 2, "maxlength": 1000}),
+            "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "phone": forms.TextInput(
+                attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}
+            ),
+            "perinatal_months": forms.NumberInput(attrs={"min": 0, "max": 36}),
+        }
+        error_messages = {
+            "first_name": {"required": "Please tell me your first name."},
+            "last_name": {"required": "Please tell me your last name."},
+            "email": {
+                "required": "Please give an email address for the confirmation.",
+                "invalid": "That email address does not look right. Please check it.",
+            },
+            "meeting_mode": {"required": "Please choose phone or video."},
+            "reason": {"required": "Please say a few words about what brings you here."},
+            "perinatal": {"required": "Please choose one."},
+            "prior_experience": {"required": "Please choose one."},
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["heard_from"].choices = [("", "Choose one"), *Consultation.HeardFrom.choices]
+        self.fields["consent_to_contact"].required = True
+        self.fields["consent_to_contact"].error_messages["required"] = (
+            "Please agree to be contacted, so I can confirm the call."
+        )
+        self.fields["preferred_contact"].required = True
+        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean_start(self) -> datetime:
+        return clean_offered_start(self.cleaned_data.get("start", ""))
+
+    def clean_time_zone(self) -> str:
+        return clean_zone_name(self.cleaned_data.get("time_zone", ""))
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data.get("phone", "").strip()
+        if not phone:
+            return ""
+        digits = re.sub(r"\D", "", phone)
+        if not PHONE_CHARACTERS.match(phone) or not 7 <= len(digits) <= 15:
+            raise forms.ValidationError(
+                "That phone number does not look right. Digits, spaces, + ( ) - are fine."
+            )
+        return phone
+
+    def clean_perinatal_months(self) -> int | None:
+        months = self.cleaned_data.get("perinatal_months")
+        if months is not None and months > 36:
+            raise forms.ValidationError("Please give a number of months up to 36.")
+        return months
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("perinatal") == Consultation.Perinatal.NEITHER:
+            data["perinatal_months"] = None
+        if data.get("preferred_contact") in ("phone", "text") and not data.get("phone"):
+            self.add_error("phone", "Please give a phone number, or choose email.")
+        if data.get("meeting_mode") == Consultation.MeetingMode.PHONE and not data.get("phone"):
+            self.add_error("phone", "Please give a phone number for the call.")
+        return data
+
+    def _post_clean(self) -> None:
+        # The consultation row is written by the booking service, not by this
+        # form, and its calendar appointment does not exist yet; the model's
+        # own checks run there.
+        return
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get("website"))
+
+
+class RescheduleForm(forms.Form):
+    start = forms.CharField(
+        label="New time", error_messages={"required": "Please choose a new time."}
+    )
+
+    def __init__(self, *args: Any, appointment_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.appointment_id = appointment_id
+
+    def clean_start(self) -> datetime:
+        return clean_offered_start(
+            self.cleaned_data.get("start", ""), ignore_appointment_id=self.appointment_id
+        )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Would you like to say why? (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}),
+    )
+
+
+class WaitlistForm(forms.Form):
+    name = forms.CharField(max_length=200, error_messages={"required": "Please give your name."})
+    email = forms.EmailField(
+        error_messages={
+            "required": "Please give an email address.",
+            "invalid": "That email address does not look right. Please check it.",
+        }
+    )
+    preferred_times = forms.CharField(
+        label="Which times would suit you? (optional)",
+        required=False,
+        max_length=300,
+        help_text="For example: weekday evenings, or Saturday mornings.",
+    )
+    time_zone = forms.CharField(widget=forms.HiddenInput(attrs={"data-zone-input": ""}))
+    website = forms.CharField(required=False, label="Leave this empty")
+
+    def clean_time_zone(self) -> str:
+        return clean_zone_name(self.cleaned_data.get("time_zone", ""))
+
+
+class AdminCancelForm(forms.Form):
+    note = forms.CharField(
+        label="A note to her (optional; sent in the cancellation email)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

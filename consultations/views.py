@@ -1,0 +1,349 @@
+"""The public pages of the free consultation: book, confirmation, manage, waitlist.
+
+Views are thin: they pick the time zone, show slots, and hand valid input to
+the services. Every failure a person can cause (a taken slot, a tampered
+field, a dead link, too many tries) ends on a page that says what happened.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import OrderedDict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_safe
+
+from practice.calendar.slots import available_slots, kind_settings
+from practice.identity import practice_profile
+from practice.models import Appointment, AppointmentKind
+
+from .forms import SLOT_GONE, BookingForm, CancelForm, RescheduleForm, WaitlistForm
+from .models import Consultation
+from .services import (
+    Booking,
+    SlotUnavailable,
+    consultation_book,
+    consultation_rebook_submission,
+    consultation_reschedule,
+    consultation_transition,
+    manage_link_resolve,
+    waitlist_join,
+)
+from .zones import zone_choices, zone_or_none
+
+SESSION_BOOKED = "consultation_booked"
+DAYS_PER_PAGE = 14
+
+
+def _visitor_zone(request: HttpRequest, fallback: str | None = None) -> ZoneInfo:
+    return (
+        zone_or_none(request.GET.get("tz"))
+        or zone_or_none(request.POST.get("time_zone"))
+        or zone_or_none(fallback)
+        or practice_profile().zone
+    )
+
+
+def _rate_limited(request: HttpRequest, scope: str) -> bool:
+    """Count one try from this IP address; True once past the hourly limit."""
+    limit = settings.CONSULTATION_BOOKING_RATE_LIMIT
+    if not limit:
+        return False
+    ip = request.META.get("REMOTE_ADDR", "unknown")
+    key = f"consultations:rate:{scope}:{ip}:{timezone.now():%Y%m%d%H}"
+    cache.add(key, 0, 60 * 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        count = 1
+    return count > limit
+
+
+def _grouped(
+    slots: list[datetime], zone: ZoneInfo, first: date | None
+) -> tuple[list[dict[str, object]], date | None, date | None]:
+    """Slots grouped by her local day, a page of ``DAYS_PER_PAGE`` days from ``first``."""
+    days: OrderedDict[date, list[datetime]] = OrderedDict()
+    for slot in slots:
+        local = slot.astimezone(zone)
+        days.setdefault(local.date(), []).append(local)
+    all_days = list(days)
+    if not all_days:
+        return [], None, None
+    start_index = 0
+    if first is not None:
+        start_index = next((i for i, d in enumerate(all_days) if d >= first), len(all_days))
+        start_index = min(start_index, max(len(all_days) - 1, 0))
+    page = all_days[start_index : start_index + DAYS_PER_PAGE]
+    later = (
+        all_days[start_index + DAYS_PER_PAGE]
+        if start_index + DAYS_PER_PAGE < len(all_days)
+        else None
+    )
+    earlier = all_days[max(start_index - DAYS_PER_PAGE, 0)] if start_index > 0 else None
+    groups = [
+        {
+            "day": day,
+            "slots": [
+                {"value": moment.astimezone(ZoneInfo("UTC")).isoformat(), "local": moment}
+                for moment in days[day]
+            ],
+        }
+        for day in page
+    ]
+    return groups, earlier, later
+
+
+def _picker_context(
+    request: HttpRequest, zone: ZoneInfo, *, ignore_appointment_id: int | None = None
+) -> dict[str, object]:
+    slots = available_slots(
+        kind=AppointmentKind.CONSULTATION, ignore_appointment_id=ignore_appointment_id
+    )
+    first = None
+    if request.GET.get("from"):
+        try:
+            first = date.fromisoformat(request.GET["from"])
+        except ValueError:
+            first = None
+    groups, earlier, later = _grouped(slots, zone, first)
+    return {
+        "zone": zone.key,
+        "zone_choices": zone_choices(zone.key),
+        "groups": groups,
+        "earlier": earlier,
+        "later": later,
+        "has_slots": bool(slots),
+    }
+
+
+def _render_book(
+    request: HttpRequest,
+    form: BookingForm,
+    zone: ZoneInfo,
+    *,
+    status: int = 200,
+    notice: str = "",
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "settings_for_kind": kind_settings(AppointmentKind.CONSULTATION),
+        "waitlist_form": WaitlistForm(initial={"time_zone": zone.key}),
+        "notice": notice,
+        "chosen": form.data.get("start", "") if form.is_bound else "",
+        **_picker_context(request, zone),
+    }
+    return render(request, "consultations/book.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def book(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        zone = _visitor_zone(request)
+        form = BookingForm(initial={"submission_id": uuid.uuid4(), "time_zone": zone.key})
+        return _render_book(request, form, zone)
+
+    zone = _visitor_zone(request)
+    form = BookingForm(request.POST)
+    if form.is_bot:
+        # Bots get what looks like success, so they learn nothing to adapt to.
+        return render(request, "consultations/received.html")
+    # A second copy of a form that already booked (double click, back and
+    # resubmit) lands on the same confirmation, before its slot is re-checked.
+    earlier = consultation_rebook_submission(submission_id=request.POST.get("submission_id"))
+    if earlier is not None:
+        return _confirm(request, earlier)
+    if not form.is_valid():
+        if form.has_error("start") and SLOT_GONE in form.errors["start"]:
+            return _render_book(request, form, zone, status=409)
+        return _render_book(request, form, zone, status=400)
+    if _rate_limited(request, "book"):
+        return _render_book(
+            request,
+            form,
+            zone,
+            status=429,
+            notice=(
+                "There have been many bookings from your network in the last hour, so this one "
+                f"was not made. Please try again later, or call {practice_profile().phone}."
+            ),
+        )
+    details = {k: v for k, v in form.cleaned_data.items() if k not in ("start", "website")}
+    try:
+        booking = consultation_book(
+            start=form.cleaned_data["start"],
+            details=details,
+            submission_id=form.cleaned_data["submission_id"],
+        )
+    except SlotUnavailable:
+        form.add_error("start", SLOT_GONE)
+        return _render_book(request, form, zone, status=409)
+    return _confirm(request, booking)
+
+
+def _confirm(request: HttpRequest, booking: Booking) -> HttpResponse:
+    request.session[SESSION_BOOKED] = {"id": booking.consultation.pk, "token": booking.token}
+    return redirect("consultations:booked")
+
+
+@never_cache
+@require_safe
+def booked(request: HttpRequest) -> HttpResponse:
+    held = request.session.get(SESSION_BOOKED)
+    consultation = (
+        Consultation.objects.with_appointment().filter(pk=held["id"]).first() if held else None
+    )
+    if consultation is None:
+        return redirect("consultations:book")
+    return render(
+        request,
+        "consultations/booked.html",
+        {
+            "consultation": consultation,
+            "local_start": consultation.local_start,
+            "token": held["token"],
+        },
+    )
+
+
+@require_safe
+def slots_json(request: HttpRequest) -> JsonResponse:
+    requested = request.GET.get("tz")
+    zone = zone_or_none(requested) if requested else practice_profile().zone
+    if zone is None:
+        return JsonResponse(
+            {"error": "Unknown time zone. Use an IANA name such as America/New_York."},
+            status=400,
+        )
+    slots = available_slots(kind=AppointmentKind.CONSULTATION)
+    response = JsonResponse({"timezone": zone.key, "slots": [slot.isoformat() for slot in slots]})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _manage_response(
+    request: HttpRequest, template: str, context: dict[str, object], status: int = 200
+) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    # The token in the address is a key: never cached, never sent onwards.
+    response["Cache-Control"] = "no-store, private"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    consultation = manage_link_resolve(token=token)
+    if consultation is None:
+        return _manage_response(request, "consultations/manage_unknown.html", {}, status=404)
+    zone = _visitor_zone(request, fallback=consultation.time_zone)
+    appointment = consultation.appointment
+    reschedule_form = RescheduleForm(appointment_id=appointment.pk)
+    cancel_form = CancelForm()
+    status = 200
+    if request.method == "POST" and consultation.is_upcoming:
+        action = request.POST.get("action")
+        if action == "reschedule":
+            reschedule_form = RescheduleForm(request.POST, appointment_id=appointment.pk)
+            if reschedule_form.is_valid():
+                try:
+                    consultation_reschedule(
+                        consultation=consultation, start=reschedule_form.cleaned_data["start"]
+                    )
+                except SlotUnavailable:
+                    reschedule_form.add_error("start", SLOT_GONE)
+                except ValidationError as exc:
+                    reschedule_form.add_error(None, exc.messages[0])
+                else:
+                    messages.success(
+                        request, "Your consultation has moved. A new confirmation is on its way."
+                    )
+                    return redirect(request.path)
+            status = 409 if reschedule_form.has_error("start") else 400
+        elif action == "cancel":
+            cancel_form = CancelForm(request.POST)
+            if cancel_form.is_valid():
+                try:
+                    consultation_transition(
+                        consultation=consultation,
+                        to=Appointment.Status.CANCELLED,
+                        by=Consultation.CancelledBy.CLIENT,
+                        reason=cancel_form.cleaned_data["reason"],
+                    )
+                except ValidationError:
+                    pass
+                messages.success(request, "Your consultation is cancelled.")
+                return redirect(request.path)
+            status = 400
+    elif request.method == "POST":
+        # A form sent from a page opened before the consultation ended or was
+        # cancelled: show the current state rather than an error.
+        return redirect(request.path)
+
+    consultation.refresh_from_db()
+    appointment = consultation.appointment
+    context: dict[str, object] = {
+        "consultation": consultation,
+        "appointment": appointment,
+        "local_start": appointment.start.astimezone(zone),
+        "zone": zone.key,
+        "reschedule_form": reschedule_form,
+        "cancel_form": cancel_form,
+        "chosen": reschedule_form.data.get("start", "") if reschedule_form.is_bound else "",
+        "state": _state(consultation),
+    }
+    if context["state"] == "upcoming":
+        context.update(_picker_context(request, zone, ignore_appointment_id=appointment.pk))
+    return _manage_response(request, "consultations/manage.html", context, status=status)
+
+
+def _state(consultation: Consultation) -> str:
+    appointment = consultation.appointment
+    if appointment.status == Appointment.Status.CANCELLED:
+        return "cancelled"
+    if appointment.status == Appointment.Status.BOOKED and appointment.start > timezone.now():
+        return "upcoming"
+    return "past"
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def waitlist(request: HttpRequest) -> HttpResponse:
+    zone = _visitor_zone(request)
+    if request.method != "POST":
+        form = WaitlistForm(initial={"time_zone": zone.key})
+        return render(request, "consultations/waitlist.html", {"form": form})
+    form = WaitlistForm(request.POST)
+    if form.data.get("website"):
+        return render(request, "consultations/waitlist_done.html")
+    if not form.is_valid():
+        return render(request, "consultations/waitlist.html", {"form": form}, status=400)
+    if _rate_limited(request, "waitlist"):
+        return render(
+            request,
+            "consultations/waitlist.html",
+            {
+                "form": form,
+                "notice": "There have been many sign-ups from your network in the last hour. "
+                "Please try again later.",
+            },
+            status=429,
+        )
+    waitlist_join(
+        name=form.cleaned_data["name"],
+        email=form.cleaned_data["email"],
+        preferred_times=form.cleaned_data["preferred_times"],
+        time_zone=form.cleaned_data["time_zone"],
+    )
+    # The same page whether she was already waiting or not.
+    return render(request, "consultations/waitlist_done.html")

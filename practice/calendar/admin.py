@@ -1,0 +1,158 @@
+"""The therapist's availability and calendar in the admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .models import (
+    Appointment,
+    AppointmentKind,
+    AvailabilityException,
+    KindSettings,
+    Reminder,
+    WeeklyHours,
+)
+from .services import SlotUnavailable, appointment_book, appointment_transition
+
+
+@admin.register(WeeklyHours)
+class WeeklyHoursAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["__str__", "weekday", "start_time", "end_time"]
+    list_editable = ["start_time", "end_time"]
+    list_filter = ["weekday"]
+
+
+@admin.register(AvailabilityException)
+class AvailabilityExceptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["__str__", "effect", "first_day", "last_day", "start_time", "end_time", "note"]
+    list_filter = ["effect"]
+    date_hierarchy = "first_day"
+
+
+@admin.register(KindSettings)
+class KindSettingsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = [
+        "kind",
+        "duration_minutes",
+        "buffer_before_minutes",
+        "buffer_after_minutes",
+        "minimum_notice_hours",
+        "horizon_days",
+        "daily_cap",
+    ]
+
+
+class AppointmentAddForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Appointment
+        fields = ["kind", "start", "client", "title"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        try:
+            self.instance = appointment_book(
+                kind=data["kind"],
+                start=data["start"],
+                client_id=data["client"].pk if data.get("client") else None,
+                title=data.get("title", ""),
+                offered_only=False,
+            )
+        except SlotUnavailable as exc:
+            raise ValidationError(
+                "That time overlaps another appointment (with its buffers)."
+            ) from exc
+        return data
+
+
+def _status_action(to: str, label: str):  # type: ignore[no-untyped-def]
+    @admin.action(description=label, permissions=["change"])
+    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:  # type: ignore[type-arg]
+        changed = 0
+        for appointment in queryset:
+            try:
+                appointment_transition(appointment=appointment, to=to)
+                changed += 1
+            except ValidationError as exc:
+                modeladmin.message_user(
+                    request, f"{appointment}: {exc.messages[0]}", messages.WARNING
+                )
+        if changed:
+            modeladmin.message_user(request, f"{changed} appointment(s) changed.", messages.SUCCESS)
+
+    action.__name__ = f"mark_{to}"
+    return action
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Every kind of appointment. Free consultations are managed from their own list."""
+
+    list_display = ["start", "end", "kind", "status", "client", "title"]
+    list_filter = ["kind", "status"]
+    date_hierarchy = "start"
+    list_select_related = ["client"]
+    raw_id_fields = ["client"]
+    search_fields = ["title", "client__first_name", "client__last_name"]
+    actions = [
+        _status_action(Appointment.Status.CANCELLED, "Cancel (frees the time)"),
+        _status_action(Appointment.Status.COMPLETED, "Mark completed"),
+        _status_action(Appointment.Status.NO_SHOW, "Mark no-show"),
+    ]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = AppointmentAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Times and status change through the services (move, cancel,
+        # complete), never by editing the row, so buffers and reminders stay
+        # right.
+        if obj is None:
+            return []
+        return ["kind", "start", "end", "status", "status_changed_at", "rescheduled_to"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return ["kind", "start", "client", "title"]
+        return [
+            "kind",
+            "start",
+            "end",
+            "status",
+            "status_changed_at",
+            "rescheduled_to",
+            "client",
+            "title",
+        ]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            obj.save(update_fields=["client", "title"])
+        # On add, the form's clean() already booked the time through the service.
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"kind": AppointmentKind.BLOCKED}
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["appointment", "kind", "due_at", "sent_at", "voided_at"]
+    list_filter = ["kind"]
+    list_select_related = ["appointment"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
