@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+class SignupForm(forms.Form):
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter a valid email address, like name@example.com.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    first_name = forms.CharField(
+        label="First name (optional)",
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    # Left empty by people; bots that fill every field give themselves away.
+    website = forms.CharField(required=False, label="Leave this empty")
+    # The page the form was on, for the consent record.
+    page = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
+
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+    def clean_page(self) -> str:
+        page = self.cleaned_data.get("page") or ""
+        if not page.startswith("/") or not url_has_allowed_host_and_scheme(page, None):
+            return ""
+        return page
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=(
+            "Columns: email, first_name (optional), consent_note. Rows without a "
+            "consent note are refused; everyone imported gets the confirmation email."
+        ),
+    )
+
+    def clean_file(self) -> str:
+        upload = self.cleaned_data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError("The file is larger than 5 MB.")
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError("Save the file as CSV (UTF-8).") from exc
+
+
+class CampaignScheduleForm(forms.Form):
+    scheduled_at = forms.DateTimeField(
+        label="Send at",
+        required=False,
+        help_text="Leave empty to send now. In the practice's time zone.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )

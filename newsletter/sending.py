@@ -1,0 +1,199 @@
+"""Sending a campaign: the claim, and exactly what it guarantees.
+
+A campaign starts by snapshotting its confirmed readers into one pending
+``Delivery`` row each (unique per campaign and reader in the database). Then
+senders (Celery tasks, on one worker or many) each work through rows, one
+message per short transaction:
+
+1. lock the next pending row of the campaign with ``SELECT ... FOR UPDATE
+   SKIP LOCKED``: any other sender skips it;
+2. re-read the reader; if she left since the snapshot the row becomes
+   ``skipped``;
+3. start the SMTP transaction (MAIL FROM, RCPT TO, DATA); a recipient the
+   server refuses for good makes the row ``failed``;
+4. mark the row ``sent``, still uncommitted;
+5. write the whole message and its final "." to the SMTP socket;
+6. COMMIT;
+7. read the server's answer to the message; if it refused it, mark the row
+   ``failed``.
+
+The guarantee. A sender that dies before step 5 leaves the server with a
+half-written DATA, which it discards (RFC 5321 says a message is the
+server's only once it has the final "."), and PostgreSQL rolls the row back
+to pending, so it goes out later, once. A sender that dies after step 6 leaves
+a row marked sent and a server holding the whole message. So a crash, a
+restart, a redelivered task or a second worker never mails a reader twice and
+never leaves one out, with two exceptions:
+
+- if the sender dies in the few microseconds between handing the final "."
+  and handing COMMIT to the kernel (between steps 5 and 6), that one reader
+  may get the message twice;
+- if the server refuses a complete message and the sender dies before step 7
+  records it, that one reader is counted as sent but was not.
+
+Every other way of dying falls outside those windows. Transient SMTP trouble
+(a 4xx answer, a dropped connection) rolls the current row back and ends the
+batch; the task retries, and beat takes up a campaign that stops moving.
+
+Back ends other than SMTP (console, file, locmem in tests) are sent through
+their ``send_messages`` before the commit: good enough for development.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import time
+from types import TracebackType
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .emails import CampaignContent, campaign_email
+from .models import Campaign, Delivery, Subscriber
+
+
+class TransientSendError(Exception):
+    """The mail server asked us to come back later, or went away."""
+
+
+class _Pacer:
+    """Spaces messages out to a steady rate (messages a second; 0: no limit)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.next_at = time.monotonic()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        self.next_at += self.interval
+        delay = self.next_at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        elif delay < -1.0:
+            # After a slow patch, do not burst to catch up.
+            self.next_at = time.monotonic()
+
+
+def _quote_periods(data: bytes) -> bytes:
+    return re.sub(rb"(?m)^\.", b"..", data)
+
+
+class CampaignSender:
+    """One sender: an open SMTP connection working through a campaign's rows."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self.content = CampaignContent(campaign)
+        self.backend = get_connection()
+        self.smtp: smtplib.SMTP | None = None
+        senders = max(1, settings.NEWSLETTER_SEND_PARALLEL)
+        self.pacer = _Pacer(settings.NEWSLETTER_SEND_RATE / senders)
+
+    def __enter__(self) -> CampaignSender:
+        self.backend.open()
+        if isinstance(self.backend, SMTPBackend):
+            self.smtp = self.backend.connection
+            self.smtp.ehlo_or_helo_if_needed()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.backend.close()
+        except (smtplib.SMTPException, OSError):
+            pass
+
+    def run(self, *, limit: int) -> int:
+        """Send up to ``limit`` messages; return how many rows were handled."""
+        handled = 0
+        while handled < limit and self.send_next():
+            handled += 1
+            self.pacer.wait()
+        return handled
+
+    def _claim(self) -> Delivery | None:
+        rows = Delivery.objects.filter(
+            campaign_id=self.campaign.pk, status=Delivery.Status.PENDING
+        ).order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            of = ("self",) if connection.features.has_select_for_update_of else ()
+            rows = rows.select_for_update(skip_locked=True, of=of)
+        return rows.select_related("subscriber").first()
+
+    def send_next(self) -> bool:
+        """Handle the next pending row (the numbered steps above). False: none left."""
+        with transaction.atomic():
+            delivery = self._claim()
+            if delivery is None:
+                return False
+            if delivery.subscriber.status != Subscriber.Status.CONFIRMED:
+                delivery.status = Delivery.Status.SKIPPED
+                delivery.save(update_fields=["status"])
+                return True
+            message = campaign_email(content=self.content, subscriber=delivery.subscriber)
+            delivery.status = Delivery.Status.SENT
+            delivery.sent_at = timezone.now()
+            if self.smtp is None:
+                delivery.save(update_fields=["status", "sent_at"])
+                self.backend.send_messages([message])
+                return True
+            try:
+                payload = self._smtp_begin(self.smtp, message)
+            except smtplib.SMTPRecipientsRefused as exc:
+                delivery.status = Delivery.Status.FAILED
+                delivery.sent_at = None
+                delivery.error = str(exc.recipients)[:300]
+                delivery.save(update_fields=["status", "sent_at", "error"])
+                return True
+            delivery.save(update_fields=["status", "sent_at"])
+            self.smtp.send(payload)
+        code, reply = self.smtp.getreply()
+        if code != 250:
+            Delivery.objects.filter(pk=delivery.pk).update(
+                status=Delivery.Status.FAILED,
+                sent_at=None,
+                error=f"{code} {reply.decode(errors='replace')}"[:300],
+            )
+        return True
+
+    def _smtp_begin(self, smtp: smtplib.SMTP, message: EmailMultiAlternatives) -> bytes:
+        """MAIL FROM, RCPT TO and DATA; return the bytes that complete the message."""
+        encoding = message.encoding or settings.DEFAULT_CHARSET
+        sender = sanitize_address(message.from_email, encoding)
+        (recipient,) = [sanitize_address(address, encoding) for address in message.recipients()]
+        data = message.message().as_bytes(linesep="\r\n")
+        code, reply = smtp.mail(sender)
+        if code != 250:
+            self._abandon(smtp)
+            raise TransientSendError(f"MAIL FROM refused: {code}")
+        code, reply = smtp.rcpt(recipient)
+        if code not in (250, 251):
+            self._abandon(smtp)
+            if 500 <= code < 600:
+                raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+            raise TransientSendError(f"RCPT TO deferred: {code}")
+        code, reply = smtp.docmd("DATA")
+        if code != 354:
+            self._abandon(smtp)
+            raise TransientSendError(f"DATA refused: {code}")
+        payload = _quote_periods(data)
+        if not payload.endswith(b"\r\n"):
+            payload += b"\r\n"
+        return payload + b".\r\n"
+
+    @staticmethod
+    def _abandon(smtp: smtplib.SMTP) -> None:
+        try:
+            smtp.rset()
+        except smtplib.SMTPServerDisconnected as exc:
+            raise TransientSendError("the mail server went away") from exc

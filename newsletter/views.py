@@ -1,0 +1,196 @@
+"""Public pages of the newsletter and the articles. Thin: forms in, services called."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote, urlencode
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from practice.mail import absolute_url
+
+from . import services
+from .consent import FAILURE_MESSAGE, SUCCESS_MESSAGE
+from .forms import SignupForm
+from .models import Article
+from .ratelimit import signup_allowed
+from .rendering import markdown_to_html
+from .tokens import BadToken, confirm_token_read, reader_token_read
+
+ARTICLES_PER_PAGE = 10
+RATE_LIMITED = "Too many sign-ups have come from your connection. Please try again in an hour."
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    """The sign-up form: a page on GET; on POST the same answer for every address.
+
+    Whether the address is new, waiting, confirmed or gone, and whether the
+    hidden field was filled by a bot, a valid POST gets the same redirect (or
+    the same JSON for the in-place form).
+    """
+    if request.method != "POST":
+        return render(request, "newsletter/signup.html", {"form": SignupForm()})
+    form = SignupForm(request.POST)
+    if not signup_allowed(request):
+        form.is_valid()
+        form.add_error(None, RATE_LIMITED)
+        return _signup_failed(request, form, status=429)
+    if not form.is_valid():
+        return _signup_failed(request, form, status=400)
+    if not form.is_bot():
+        services.subscriber_subscribe(
+            email=form.cleaned_data["email"],
+            first_name=form.cleaned_data["first_name"],
+            page=form.cleaned_data["page"] or request.path,
+            ip=request.META.get("REMOTE_ADDR"),
+            user_agent=request.headers.get("user-agent", ""),
+        )
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "message": SUCCESS_MESSAGE})
+    return redirect("newsletter:thanks", permanent=False)
+
+
+def _signup_failed(request: HttpRequest, form: SignupForm, *, status: int) -> HttpResponse:
+    if _wants_json(request):
+        errors = {
+            name: [str(message) for message in messages] for name, messages in form.errors.items()
+        }
+        return JsonResponse(
+            {"ok": False, "message": FAILURE_MESSAGE, "errors": errors}, status=status
+        )
+    return render(request, "newsletter/signup.html", {"form": form, "failed": True}, status=status)
+
+
+@require_safe
+def thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "newsletter/thanks.html")
+
+
+def _bad_link(request: HttpRequest, *, expired: bool = False) -> HttpResponse:
+    return render(request, "newsletter/bad_link.html", {"expired": expired}, status=400)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks her to press a button; only the POST confirms.
+
+    Mail scanners that open every link in a message must not be able to
+    confirm an address someone else typed in.
+    """
+    try:
+        if request.method != "POST":
+            confirm_token_read(token)
+            return render(request, "newsletter/confirm.html", {"token": token})
+        services.subscriber_confirm(token=token)
+    except BadToken as exc:
+        return _bad_link(request, expired=exc.expired)
+    return render(request, "newsletter/confirmed.html")
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """RFC 8058 one-click unsubscribe.
+
+    A POST (from the reader's mail program, with no cookie and no CSRF token,
+    or from the button on this page) unsubscribes at once; the signed token
+    in the address is the authority. A GET only shows the button, so link
+    scanners unsubscribe nobody. CSRF protection is off because a forged
+    POST could only do what the token already allows: leave the list.
+    """
+    try:
+        if request.method != "POST":
+            reader_token_read(token)
+            return render(request, "newsletter/unsubscribe.html", {"token": token})
+        services.subscriber_unsubscribe(token=token)
+    except BadToken:
+        return _bad_link(request)
+    return render(request, "newsletter/unsubscribed.html", {"token": token})
+
+
+@never_cache
+@require_safe
+def preferences(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber = services.subscriber_for_token(token=token)
+    except BadToken:
+        return _bad_link(request)
+    return render(
+        request, "newsletter/preferences.html", {"subscriber": subscriber, "token": token}
+    )
+
+
+@never_cache
+@require_safe
+def preferences_data(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        subscriber = services.subscriber_for_token(token=token)
+    except BadToken:
+        return _bad_link(request)
+    response = HttpResponse(
+        json.dumps(services.subscriber_data(subscriber), indent=2),
+        content_type="application/json",
+    )
+    response["Content-Disposition"] = 'attachment; filename="newsletter-data.json"'
+    return response
+
+
+@never_cache
+@require_POST
+def preferences_delete(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        services.subscriber_erase(token=token)
+    except BadToken:
+        return _bad_link(request)
+    return render(request, "newsletter/deleted.html")
+
+
+# --- Articles ----------------------------------------------------------------
+
+
+@require_safe
+def article_list(request: HttpRequest) -> HttpResponse:
+    paginator = Paginator(Article.objects.live().newest_first(), ARTICLES_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(request, "newsletter/article_list.html", {"page_obj": page})
+
+
+def share_links(article: Article) -> list[tuple[str, str]]:
+    """Plain links to share an article: no script, no tracking pixel."""
+    url = absolute_url(article.get_absolute_url())
+    return [
+        ("Email", f"mailto:?{urlencode({'subject': article.title, 'body': url}, quote_via=quote)}"),
+        ("Facebook", f"https://www.facebook.com/sharer/sharer.php?{urlencode({'u': url})}"),
+        ("LinkedIn", f"https://www.linkedin.com/sharing/share-offsite/?{urlencode({'url': url})}"),
+        ("X", f"https://x.com/intent/post?{urlencode({'url': url, 'text': article.title})}"),
+    ]
+
+
+@require_safe
+def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    article = get_object_or_404(Article.objects.select_related("author"), slug=slug)
+    if not article.is_live and not request.user.is_staff:
+        raise Http404("No such article.")
+    return render(
+        request,
+        "newsletter/article_detail.html",
+        {
+            "article": article,
+            "body_html": markdown_to_html(article.body),
+            "share_links": share_links(article),
+            "canonical_url": absolute_url(article.get_absolute_url()),
+        },
+    )

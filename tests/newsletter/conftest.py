@@ -1,0 +1,52 @@
+"""Fixtures for the newsletter tests."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from tests.newsletter.factories import SubscriberFactory
+
+CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def without_csrf(content: bytes) -> bytes:
+    """A response body with its per-request CSRF tokens blanked out."""
+    return CSRF_INPUT.sub(b'name="csrfmiddlewaretoken" value=""', content)
+
+
+@pytest.fixture
+def anonymous(db: None, practice_profile) -> Client:  # type: ignore[no-untyped-def]
+    """A visitor's browser, with CSRF checks on as in real life."""
+    return Client(enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def csrf_post(anonymous: Client):  # type: ignore[no-untyped-def]
+    """POST like a browser: fetch the page's CSRF token first."""
+
+    def post(path: str, data: dict[str, str], **extra: str):  # type: ignore[no-untyped-def]
+        anonymous.get("/newsletter/")
+        token = anonymous.cookies["csrftoken"].value
+        return anonymous.post(path, {"csrfmiddlewaretoken": token, **data}, **extra)
+
+    return post
+
+
+@pytest.fixture
+def reader(db: None, practice_profile):  # type: ignore[no-untyped-def]
+    """Nora, a confirmed reader."""
+    return SubscriberFactory(email="nora@example.com", first_name="Nora", confirmed=True)
+
+
+@pytest.fixture
+def eager_tasks(settings):  # type: ignore[no-untyped-def]
+    """Run Celery tasks in the test process (for tests about what they do, not how)."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from practice.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

@@ -1,0 +1,188 @@
+"""Signing up: the form, the consent record, no enumeration, bots and floods."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from newsletter.consent import CONSENT_TEXT_SHA256, FAILURE_MESSAGE, SUCCESS_MESSAGE
+from newsletter.models import Subscriber
+from tests.newsletter.conftest import without_csrf
+from tests.newsletter.factories import SubscriberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_block_is_in_the_footer_of_every_page(anonymous):
+    for path in ["/", "/about/", "/terms/", "/articles/"]:
+        html = anonymous.get(path).content.decode()
+        assert html.count('<h2 id="footer-signup-heading">Sign up to my newsletter</h2>') == 1
+        assert "Get updated with some helpful articles." in html
+        assert '<button type="submit" class="button">Sign Up</button>' in html
+        assert (
+            "By clicking Sign Up you're confirming that you agree with our "
+            '<a href="/terms/">Terms and Conditions</a>.'
+        ) in html.replace("&#x27;", "'")
+
+
+def test_signup_without_javascript_redirects_to_the_thank_you_page(csrf_post, anonymous):
+    response = csrf_post("/newsletter/", {"email": "ada@example.com", "page": "/about/"})
+
+    assert (response.status_code, response["Location"]) == (302, "/newsletter/thanks/")
+    thanks = anonymous.get("/newsletter/thanks/").content.decode()
+    assert SUCCESS_MESSAGE in thanks
+
+
+def test_signup_records_consent(csrf_post, practice_profile):
+    csrf_post(
+        "/newsletter/",
+        {"email": "Ada@Example.COM", "first_name": "Ada", "page": "/about/"},
+        HTTP_USER_AGENT="Mozilla/5.0 (Phone)",
+        REMOTE_ADDR="198.51.100.4",
+    )
+
+    ada = Subscriber.objects.get()
+    assert ada.email == "Ada@example.com"
+    assert ada.first_name == "Ada"
+    assert ada.status == Subscriber.Status.PENDING
+    assert ada.source == Subscriber.Source.FORM
+    assert ada.consent_page == "/about/"
+    assert ada.consent_terms_version == practice_profile.terms_version
+    assert ada.consent_text_sha256 == CONSENT_TEXT_SHA256
+    assert ada.consent_ip == "198.51.100.4"
+    assert ada.consent_user_agent == "Mozilla/5.0 (Phone)"
+    assert ada.confirmed_at is None
+
+
+def test_signup_queues_the_confirmation_email(
+    csrf_post, eager_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        csrf_post("/newsletter/", {"email": "ada@example.com"})
+
+    assert [m.to for m in mail.outbox] == [["ada@example.com"]]
+    assert mail.outbox[0].subject == "Please confirm your subscription to Harbor Light Therapy"
+
+
+def test_signup_in_place_answers_json(csrf_post):
+    response = csrf_post(
+        "/newsletter/", {"email": "ada@example.com"}, HTTP_ACCEPT="application/json"
+    )
+
+    assert (response.status_code, response.json()) == (
+        200,
+        {"ok": True, "message": SUCCESS_MESSAGE},
+    )
+
+
+def test_signup_with_a_bad_address_says_oops_and_what_to_fix(csrf_post):
+    response = csrf_post("/newsletter/", {"email": "ada-at-example"})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert FAILURE_MESSAGE in html
+    assert "Enter a valid email address, like name@example.com." in html
+    assert Subscriber.objects.count() == 0
+
+
+def test_signup_in_place_with_no_address_answers_json_errors(csrf_post):
+    response = csrf_post("/newsletter/", {"email": ""}, HTTP_ACCEPT="application/json")
+
+    assert (response.status_code, response.json()) == (
+        400,
+        {
+            "ok": False,
+            "message": FAILURE_MESSAGE,
+            "errors": {"email": ["Enter your email address."]},
+        },
+    )
+
+
+def test_filled_honeypot_is_dropped_silently(csrf_post):
+    response = csrf_post("/newsletter/", {"email": "bot@example.com", "website": "http://spam"})
+
+    assert (response.status_code, response["Location"]) == (302, "/newsletter/thanks/")
+    assert Subscriber.objects.count() == 0
+
+
+def test_signups_from_one_address_are_rate_limited(csrf_post, settings):
+    settings.NEWSLETTER_SIGNUP_RATE_LIMIT = 3
+    codes = [
+        csrf_post("/newsletter/", {"email": f"r{n}@example.com"}).status_code for n in range(4)
+    ]
+    limited = csrf_post("/newsletter/", {"email": "r9@example.com"}, HTTP_ACCEPT="application/json")
+
+    assert codes == [302, 302, 302, 429]
+    assert limited.json()["message"] == FAILURE_MESSAGE
+    assert "Too many sign-ups" in limited.json()["errors"]["__all__"][0]
+    assert Subscriber.objects.count() == 3
+    other_ip = csrf_post("/newsletter/", {"email": "r10@example.com"}, REMOTE_ADDR="192.0.2.55")
+    assert other_ip.status_code == 302
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_response_is_identical_for_new_pending_confirmed_and_unsubscribed(csrf_post, accept):
+    SubscriberFactory(email="pending@example.com")
+    SubscriberFactory(email="confirmed@example.com", confirmed=True)
+    SubscriberFactory(email="gone@example.com", unsubscribed=True)
+    responses = []
+    for email in [
+        "new@example.com",
+        "pending@example.com",
+        "confirmed@example.com",
+        "gone@example.com",
+    ]:
+        response = csrf_post("/newsletter/", {"email": email}, HTTP_ACCEPT=accept)
+        headers = {
+            key: value
+            for key, value in response.headers.items()
+            if key.lower() not in {"set-cookie", "date"}
+        }
+        responses.append((response.status_code, headers, without_csrf(response.content)))
+
+    assert responses[1:] == [responses[0]] * 3
+
+
+def test_an_unsubscribed_reader_can_sign_up_and_confirm_again(
+    csrf_post, anonymous, eager_tasks, django_capture_on_commit_callbacks
+):
+    gone = SubscriberFactory(email="gone@example.com", unsubscribed=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        csrf_post("/newsletter/", {"email": "GONE@example.com", "page": "/articles/"})
+
+    gone.refresh_from_db()
+    assert (gone.status, gone.unsubscribed_at, gone.consent_page) == (
+        Subscriber.Status.PENDING,
+        None,
+        "/articles/",
+    )
+    (message,) = mail.outbox
+    confirm_path = next(
+        word for word in message.body.split() if "/newsletter/confirm/" in word
+    ).removeprefix("http://localhost:8000")
+    anonymous.get(confirm_path)
+    token = anonymous.cookies["csrftoken"].value
+    anonymous.post(confirm_path, {"csrfmiddlewaretoken": token})
+    gone.refresh_from_db()
+    assert gone.status == Subscriber.Status.CONFIRMED
+
+
+def test_a_pending_address_gets_one_more_email_at_most(
+    csrf_post, eager_tasks, django_capture_on_commit_callbacks
+):
+    for _ in range(4):
+        with django_capture_on_commit_callbacks(execute=True):
+            csrf_post("/newsletter/", {"email": "ada@example.com"})
+
+    assert [m.subject.split(":")[0] for m in mail.outbox] == [
+        "Please confirm your subscription to Harbor Light Therapy",
+        "Reminder",
+    ]
+
+
+def test_signup_page_works_on_its_own(anonymous):
+    html = anonymous.get("/newsletter/").content.decode()
+
+    assert '<h2 id="signup-heading">Sign up to my newsletter</h2>' in html
+    assert html.count("Sign up to my newsletter") == 1
