@@ -6,6 +6,7 @@ app; see ``../shared/DESIGN.md``.
 
 from __future__ import annotations
 
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -58,7 +59,7 @@ class User(AbstractUser):
     objects = EmailUserManager()  # type: ignore[misc]
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         constraints = [
