@@ -65,3 +65,8 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "400.html", status=400)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without its security token: usually an old tab or blocked cookies."""
+    return render(request, "403_csrf.html", status=403)

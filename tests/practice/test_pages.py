@@ -74,3 +74,14 @@ def test_a_bad_host_header_gets_a_plain_400_not_a_500(client, practice_profile, 
 
     assert response.status_code == 400
     assert "That request could not be understood" in response.content.decode()
+
+
+def test_a_form_sent_without_its_csrf_token_gets_a_friendly_page(practice_profile):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+
+    response = strict.post("/accounts/login/", {"login": "a@example.com", "password": "x"})
+
+    assert response.status_code == 403
+    assert "Please send that form again" in response.content.decode()
