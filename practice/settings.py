@@ -10,7 +10,9 @@ start with a message that names the variable.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
@@ -24,6 +26,22 @@ def _require(name: str, value: str | None) -> str:
     if not value:
         raise ImproperlyConfigured(f"{name} must be set when DEBUG is off.")
     return value
+
+
+def _url_setting(
+    name: str, parse: Callable[[str], dict[str, Any]], default: str, key: str, allowed: set[str]
+) -> dict[str, Any]:
+    """Parse a URL variable; production must give it, and a bad one names itself."""
+    value = env.str(name, default="")
+    if not DEBUG:
+        _require(name, value)
+    try:
+        parsed = parse(value or default)
+    except Exception as exc:  # environ raises several kinds for a malformed URL
+        raise ImproperlyConfigured(f"{name} is not a valid URL: {exc}") from exc
+    if parsed.get(key) not in allowed:
+        raise ImproperlyConfigured(f"{name} has a scheme this app does not support.")
+    return parsed
 
 
 DEBUG = env.bool("DEBUG", default=True)
@@ -117,7 +135,13 @@ TEMPLATES = [
 # --- Database ----------------------------------------------------------------
 
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": _url_setting(
+        "DATABASE_URL",
+        environ.Env.db_url_config,
+        f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        key="ENGINE",
+        allowed={"django.db.backends.postgresql", "django.db.backends.sqlite3"},
+    ),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE makes every transaction take the write lock at BEGIN, so a
@@ -135,6 +159,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache, broker, Celery ---------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
+if not DEBUG:
+    # The file-system broker and cache only work for processes on one disk.
+    _require("REDIS_URL", REDIS_URL)
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://.")
 
 if REDIS_URL:
     CACHES = {
@@ -199,7 +228,21 @@ WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
 
 # --- Email -------------------------------------------------------------------
 
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+vars().update(
+    _url_setting(
+        "EMAIL_URL",
+        environ.Env.email_url_config,
+        "consolemail://",
+        key="EMAIL_BACKEND",
+        allowed={
+            "django.core.mail.backends.smtp.EmailBackend",
+            "django.core.mail.backends.console.EmailBackend",
+            "django.core.mail.backends.filebased.EmailBackend",
+            "django.core.mail.backends.locmem.EmailBackend",
+            "django.core.mail.backends.dummy.EmailBackend",
+        },
+    )
+)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Practice <hello@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 10

@@ -125,3 +125,20 @@ def test_unknown_practice_time_zone_names_the_variable(tmp_path):
 
     assert result.returncode != 0
     assert "PRACTICE_TIME_ZONE 'Mars/Olympus' is not a known time zone." in result.stderr
+
+
+def test_production_requires_a_database_a_broker_and_a_mail_server(tmp_path):
+    for name in ["DATABASE_URL", "REDIS_URL", "EMAIL_URL"]:
+        env = {k: v for k, v in PRODUCTION.items() if k != name}
+
+        result = run_python(["manage.py", "check"], env, tmp_path)
+
+        assert result.returncode != 0, name
+        assert f"{name} must be set when DEBUG is off." in result.stderr
+
+
+def test_a_malformed_url_names_its_variable(tmp_path):
+    result = run_python(["manage.py", "check"], {"DATABASE_URL": "mysqlx://nowhere"}, tmp_path)
+
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr.splitlines()[-1]
