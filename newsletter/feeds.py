@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.syndication.views import Feed
+from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from practice.identity import practice_profile
+from practice.mail import absolute_url
 
 from .models import Article
 
@@ -14,7 +16,17 @@ FEED_SIZE = 20
 
 class ArticlesFeed(Feed):  # type: ignore[type-arg]
     feed_type = Atom1Feed
-    link = "/articles/"
+
+    # Absolute links from SITE_URL: the sites framework's domain is never set
+    # up for this app, and feed readers keep whatever links they first saw.
+    def link(self) -> str:
+        return absolute_url(reverse("newsletter:article_list"))
+
+    def feed_url(self) -> str:
+        return absolute_url(reverse("newsletter:article_feed"))
+
+    def item_link(self, item: Article) -> str:
+        return absolute_url(item.get_absolute_url())
 
     def title(self) -> str:
         return f"{practice_profile().practice_name}: articles"
