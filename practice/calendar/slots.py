@@ -120,10 +120,16 @@ def _instant(day: date, minute: int, zone: ZoneInfo) -> datetime | None:
 
 
 def _boundary(day: date, minute: int, zone: ZoneInfo) -> datetime:
-    # A window edge that falls in a skipped hour is read as the later offset,
-    # the wall time the clock jumps to; any instant will do as an edge.
-    wall = datetime.combine(day, time()) + timedelta(minutes=minute)
-    return wall.replace(tzinfo=zone).astimezone(UTC)
+    """The first instant whose wall time on ``day`` is at or after ``minute``.
+
+    Usually the wall time itself (its first occurrence); for a wall time in a
+    skipped hour, the moment the clock jumps past it.
+    """
+    for later in range(minute, minute + 24 * 60):
+        instant = _instant(day, later, zone)
+        if instant is not None:
+            return instant
+    raise ValueError(f"no wall time after {minute} minutes on {day} in {zone.key}")
 
 
 @dataclass

@@ -1,0 +1,109 @@
+"""Fixtures for the calendar and the consultation funnel.
+
+The practice keeps Monday to Friday 9:00–17:00 in Los Angeles. "Now" is Monday
+4 January 2027, 08:00 in Los Angeles (16:00 UTC), so with 24 hours' notice the
+first offered time is Tuesday 5 January at 9:00 (17:00 UTC).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, time
+
+import pytest
+import time_machine
+
+from tests.consultations.factories import WeeklyHoursFactory
+
+NOW = datetime(2027, 1, 4, 16, 0, tzinfo=UTC)
+FIRST_SLOT = datetime(2027, 1, 5, 17, 0, tzinfo=UTC)
+
+# Words that must never appear in an email, a calendar file or a log line.
+CLINICAL_WORDS = [
+    "ketamine",
+    "kap",
+    "dosing",
+    "dose",
+    "psychedelic",
+    "micro-dosing",
+    "microdosing",
+    "medicine session",
+    "diagnosis",
+    "depress",
+    "anxiety",
+    "postpartum",
+    "pregnan",
+    "sertraline",
+    "medication",
+    "exhausted",
+]
+
+
+@pytest.fixture
+def frozen_now() -> Iterator[datetime]:
+    with time_machine.travel(NOW, tick=False):
+        yield NOW
+
+
+def open_weekdays() -> list:  # type: ignore[type-arg]
+    """Monday to Friday, 9:00 to 17:00 in the practice's zone."""
+    return [
+        WeeklyHoursFactory(weekday=day, start_time=time(9), end_time=time(17)) for day in range(5)
+    ]
+
+
+@pytest.fixture
+def weekly_hours(db: None, practice_profile) -> list:  # type: ignore[no-untyped-def,type-arg]
+    return open_weekdays()
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Run Celery tasks in-process (they are queued on commit by the services)."""
+    from practice.celery import app
+
+    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
+
+
+@pytest.fixture
+def booking_data():  # type: ignore[no-untyped-def]
+    """A valid booking form for the first offered time, as the browser posts it."""
+
+    def make(**overrides: str) -> dict[str, str]:
+        data = {
+            "start": FIRST_SLOT.isoformat(),
+            "submission_id": str(uuid.uuid4()),
+            "time_zone": "America/New_York",
+            "first_name": "Nora",
+            "last_name": "O'Neill",
+            "email": "nora@example.com",
+            "phone": "+1 (510) 555-0100",
+            "preferred_contact": "email",
+            "meeting_mode": "video",
+            "reason": "I feel far away from my children and I am exhausted.",
+            "perinatal": "postpartum",
+            "perinatal_months": "5",
+            "children_ages": "4, 5 months",
+            "prior_experience": "micro",
+            "medications": "sertraline",
+            "heard_from": "friend",
+            "consent_to_contact": "on",
+            "website": "",
+        }
+        data.update(overrides)
+        return data
+
+    return make
+
+
+def assert_nothing_clinical(text: str) -> None:
+    lowered = text.lower()
+    for word in CLINICAL_WORDS:
+        pattern = r"\bkap\b" if word == "kap" else re.escape(word)
+        assert re.search(pattern, lowered) is None, f"{word!r} appears in: {text[:300]}"

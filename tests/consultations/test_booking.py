@@ -1,0 +1,281 @@
+"""Booking a free consultation from /consultation/, with and without trouble."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+
+from consultations.models import Consultation
+from practice.models import Appointment, Reminder
+from tests.consultations.conftest import FIRST_SLOT, NOW
+from tests.consultations.factories import AppointmentFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("weekly_hours", "frozen_now")]
+
+
+def offered_values(html: str) -> list[str]:
+    return re.findall(r'name="start" id="[^"]+" value="([^"]+)"', html)
+
+
+def test_the_page_explains_the_call_and_offers_times(client):
+    response = client.get("/consultation/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "20-minute call" in html
+    assert "No cost" in html
+    assert offered_values(html)[0] == FIRST_SLOT.isoformat()
+    assert "Tuesday, January 5" in html
+    # Without JavaScript the practice's zone is shown, with a selector.
+    assert 'data-zone="America/Los_Angeles"' in html
+    assert '<select id="zone-select" name="tz">' in html
+
+
+def test_times_are_grouped_by_day_in_a_zone_ahead_of_the_practice(client):
+    html = client.get("/consultation/?tz=Asia/Tokyo").content.decode()
+
+    # Tuesday 9:00 in Los Angeles is Wednesday 2:00 in Tokyo.
+    first_day = re.search(r'class="slot-day-heading"[^>]*>([^<]+)<', html).group(1)
+    first_time = re.search(r'<label for="slot-1-1">([^<]+)<', html).group(1)
+    assert (first_day, first_time) == ("Wednesday, January 6", "2:00 AM")
+    assert offered_values(html)[0] == FIRST_SLOT.isoformat()
+
+
+def test_times_are_grouped_by_day_in_a_zone_behind_the_practice(client):
+    html = client.get("/consultation/?tz=Pacific/Honolulu").content.decode()
+
+    first_day = re.search(r'class="slot-day-heading"[^>]*>([^<]+)<', html).group(1)
+    first_time = re.search(r'<label for="slot-1-1">([^<]+)<', html).group(1)
+    assert (first_day, first_time) == ("Tuesday, January 5", "7:00 AM")
+
+
+def test_an_unknown_zone_in_the_address_falls_back_to_the_practice(client):
+    html = client.get("/consultation/?tz=Mars/Olympus").content.decode()
+
+    assert 'data-zone="America/Los_Angeles"' in html
+
+
+def test_slots_json_serves_the_same_slots(client):
+    page = offered_values(client.get("/consultation/").content.decode())
+
+    response = client.get("/consultation/slots.json?tz=America/New_York")
+
+    body = response.json()
+    assert body["timezone"] == "America/New_York"
+    assert body["slots"][: len(page)] == page
+    assert body["slots"][0] == "2027-01-05T17:00:00+00:00"
+
+
+def test_slots_json_refuses_an_unknown_zone_clearly(client):
+    response = client.get("/consultation/slots.json?tz=Not/AZone")
+
+    assert response.status_code == 400
+    assert "Unknown time zone" in response.json()["error"]
+
+
+def test_booking_books_and_shows_the_confirmation(
+    client, booking_data, django_capture_on_commit_callbacks, eager_tasks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/consultation/", booking_data())
+
+    assert response.status_code == 302
+    assert response["Location"] == "/consultation/booked/"
+    consultation = Consultation.objects.get()
+    assert consultation.appointment.start == FIRST_SLOT
+    assert consultation.appointment.status == Appointment.Status.BOOKED
+    assert (consultation.first_name, consultation.last_name) == ("Nora", "O'Neill")
+    assert consultation.prior_experience == "micro"
+    assert consultation.appointment.reminders.count() == 2
+    page = client.get("/consultation/booked/").content.decode()
+    assert "You are booked, Nora" in page
+    # Her zone: 9:00 in Los Angeles is noon in New York.
+    assert "Tuesday, January 5, 2027 at 12:00 PM" in page
+    assert re.search(r'href="/consultation/manage/[\w-]{40,}/"', page)
+    assert sorted(m.to[0] for m in mailoutbox) == ["hello@harborlight.example", "nora@example.com"]
+
+
+def test_a_double_submission_books_once(client, booking_data):
+    data = booking_data()
+
+    first = client.post("/consultation/", data)
+    second = client.post("/consultation/", data)
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert second["Location"] == "/consultation/booked/"
+    assert Consultation.objects.count() == 1
+    assert Appointment.objects.count() == 1
+
+
+def test_a_slot_just_taken_keeps_everything_she_typed(client, booking_data):
+    AppointmentFactory(start=FIRST_SLOT)
+
+    response = client.post("/consultation/", booking_data(reason="Tired and far away"))
+
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "That time was just taken" in html
+    assert 'value="O&#x27;Neill"' in html
+    assert "Tired and far away</textarea>" in html
+    assert FIRST_SLOT.isoformat() not in offered_values(html)
+    assert offered_values(html)[0] == (FIRST_SLOT + timedelta(minutes=30)).isoformat()
+    assert Consultation.objects.count() == 0
+
+
+def test_a_race_lost_inside_the_service_is_friendly(client, booking_data, monkeypatch):
+    # The form saw the slot free; another booking lands before the service runs.
+    import consultations.forms
+
+    monkeypatch.setattr(consultations.forms, "is_offered", lambda *a, **k: True)
+    AppointmentFactory(start=FIRST_SLOT)
+
+    response = client.post("/consultation/", booking_data())
+
+    assert response.status_code == 409
+    assert "That time was just taken" in response.content.decode()
+    assert Consultation.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("email", "nora-at-example", "That email address does not look right"),
+        ("phone", "call me maybe", "That phone number does not look right"),
+        ("phone", "12", "That phone number does not look right"),
+        ("first_name", "", "Please tell me your first name."),
+        ("reason", "", "Please say a few words about what brings you here."),
+        ("consent_to_contact", "", "Please agree to be contacted"),
+        ("time_zone", "Mars/Olympus", "Please choose a time zone from the list."),
+        ("start", "", "Please choose a time for the call."),
+        ("start", "next tuesday", "Please choose one of the times offered."),
+        ("start", "2027-01-05T17:00:00", "Please choose one of the times offered."),
+        ("start", "2027-01-04T15:00:00+00:00", "That time has already passed."),
+        ("start", "2027-01-04T20:00:00+00:00", "at least 24 hours ahead"),
+        ("start", "2027-04-05T17:00:00+00:00", "Bookings open 60 days ahead"),
+        ("start", "2027-01-05T17:10:00+00:00", "That time was just taken"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_writes_nothing(
+    client, booking_data, field, value, message
+):
+    data = booking_data(**{field: value})
+    if not value:
+        data.pop(field)
+
+    response = client.post("/consultation/", data)
+
+    assert response.status_code in (400, 409)
+    html = response.content.decode()
+    assert message in html
+    if field != "email":
+        assert 'value="nora@example.com"' in html  # what she typed is kept
+    assert Consultation.objects.count() == 0
+    assert Appointment.objects.count() == 0
+
+
+def test_a_phone_call_needs_a_phone_number(client, booking_data):
+    response = client.post("/consultation/", booking_data(meeting_mode="phone", phone=""))
+
+    assert response.status_code == 400
+    assert "Please give a phone number for the call." in response.content.decode()
+
+
+def test_months_are_dropped_when_neither_pregnant_nor_postpartum(client, booking_data):
+    client.post("/consultation/", booking_data(perinatal="neither", perinatal_months="4"))
+
+    assert Consultation.objects.get().perinatal_months is None
+
+
+def test_the_honeypot_looks_like_success_and_books_nothing(client, booking_data):
+    response = client.post("/consultation/", booking_data(website="http://spam.example"))
+
+    assert response.status_code == 200
+    assert "Thank you" in response.content.decode()
+    assert Consultation.objects.count() == 0
+
+
+def test_one_address_is_limited_to_five_bookings_an_hour(client, booking_data, settings):
+    settings.CONSULTATION_BOOKING_RATE_LIMIT = 5
+    cache.clear()
+    slots = client.get("/consultation/slots.json").json()["slots"]
+
+    statuses = [
+        client.post("/consultation/", booking_data(start=slot)).status_code for slot in slots[:6]
+    ]
+
+    assert statuses == [302] * 5 + [429]
+    sixth = client.post("/consultation/", booking_data(start=slots[6]))
+    assert "many bookings from your network" in sixth.content.decode()
+    assert 'value="Nora"' in sixth.content.decode()
+    assert Consultation.objects.count() == 5
+
+
+def test_known_and_unknown_emails_get_the_same_answer(client, booking_data):
+    slots = client.get("/consultation/slots.json").json()["slots"]
+    first = client.post("/consultation/", booking_data(start=slots[0], email="new@example.com"))
+    again = client.post("/consultation/", booking_data(start=slots[2], email="new@example.com"))
+    other = client.post("/consultation/", booking_data(start=slots[4], email="other@example.com"))
+
+    assert first["Location"] == again["Location"] == other["Location"] == "/consultation/booked/"
+
+
+def test_the_confirmation_page_without_a_booking_sends_her_to_book(client):
+    response = client.get("/consultation/booked/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/consultation/"
+
+
+def test_a_booking_inside_the_dispatch_window_plans_only_future_reminders(client, booking_data):
+    client.post("/consultation/", booking_data())
+
+    reminder_times = sorted(Reminder.objects.values_list("due_at", flat=True))
+    assert reminder_times == [FIRST_SLOT - timedelta(hours=24), FIRST_SLOT - timedelta(hours=1)]
+    assert all(due > NOW for due in reminder_times)
+
+
+# --- Query budgets: constant in the number of appointments ---------------------
+
+
+def _fill_calendar(count: int) -> None:
+    """``count`` appointments: most in the past, some inside the booking window."""
+    start = NOW - timedelta(days=count)
+    Appointment.objects.bulk_create(
+        Appointment(
+            kind="blocked",
+            start=start + timedelta(hours=3 * i),
+            end=start + timedelta(hours=3 * i, minutes=30),
+            occupied_start=start + timedelta(hours=3 * i),
+            occupied_end=start + timedelta(hours=3 * i, minutes=30),
+        )
+        for i in range(count)
+    )
+
+
+@pytest.mark.parametrize("appointments", [0, 3, 400])
+def test_the_booking_page_has_a_constant_query_budget(
+    client, django_assert_max_num_queries, appointments
+):
+    _fill_calendar(appointments)
+    client.get("/consultation/")  # warm the practice profile cache
+
+    with django_assert_max_num_queries(5):
+        response = client.get("/consultation/")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("appointments", [0, 3, 400])
+def test_slots_json_has_a_constant_query_budget(
+    client, django_assert_max_num_queries, appointments
+):
+    _fill_calendar(appointments)
+    client.get("/consultation/slots.json")
+
+    with django_assert_max_num_queries(4):
+        response = client.get("/consultation/slots.json?tz=Europe/London")
+
+    assert response.json()["slots"]
