@@ -1,0 +1,79 @@
+"""A campaign sent by real Celery workers, one of them killed half way."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+from django.utils import timezone
+
+from newsletter import services
+from newsletter.consent import CONSENT_TEXT_SHA256
+from newsletter.models import Campaign, Subscriber
+from tests.newsletter.factories import CampaignFactory
+
+pytestmark = [pytest.mark.worker, pytest.mark.slow]
+
+READERS = 2000
+
+
+def _readers(status: str, prefix: str, count: int) -> list[Subscriber]:
+    now = timezone.now()
+    return Subscriber.objects.bulk_create(
+        Subscriber(
+            email=f"{prefix}{n}@example.com",
+            status=status,
+            consent_text_sha256=CONSENT_TEXT_SHA256,
+            confirmed_at=now if status != Subscriber.Status.PENDING else None,
+            unsubscribed_at=now if status == Subscriber.Status.UNSUBSCRIBED else None,
+        )
+        for n in range(count)
+    )
+
+
+def _wait_until(predicate, *, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_killed_worker_mails_every_confirmed_reader_exactly_once(
+    celery_worker, smtp_sink, practice_profile
+):
+    confirmed = _readers(Subscriber.Status.CONFIRMED, "reader", READERS)
+    _readers(Subscriber.Status.PENDING, "waiting", 50)
+    _readers(Subscriber.Status.UNSUBSCRIBED, "gone", 50)
+    campaign = CampaignFactory(subject="Spring letter")
+    env = {
+        "EMAIL_URL": smtp_sink.url,
+        "NEWSLETTER_SEND_RATE": "0",
+        "NEWSLETTER_SEND_BATCH_SIZE": "100",
+        "NEWSLETTER_SEND_PARALLEL": "2",
+    }
+    first = celery_worker(env=env)
+
+    services.campaign_send(campaign=campaign)
+    _wait_until(
+        lambda: len(smtp_sink.messages) >= READERS // 2, timeout=120, what="half the campaign"
+    )
+    first.kill()
+    delivered_before_the_kill = len(smtp_sink.messages)
+    celery_worker(env=env)
+    _wait_until(
+        lambda: Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.SENT,
+        timeout=180,
+        what="the campaign to finish after the restart",
+    )
+
+    campaign.refresh_from_db()
+    assert 0 < delivered_before_the_kill < READERS
+    assert Counter(smtp_sink.recipients) == Counter({r.email: 1 for r in confirmed})
+    assert (campaign.recipients_total, campaign.sent_count, campaign.failed_count) == (
+        READERS,
+        READERS,
+        0,
+    )
