@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
-from practice.calendar.models import Reminder, ReminderKind
+from practice.calendar.models import Reminder
 from practice.identity import practice_profile
 from practice.mail import absolute_url, build_email
 
@@ -116,7 +116,6 @@ def consultation_reminder(*, reminder: Reminder) -> EmailMultiAlternatives | Non
     if consultation is None:
         return None
     context = _her_context(consultation, manage_link_issue(consultation=consultation))
-    context["soon"] = reminder.kind == ReminderKind.HOUR_BEFORE
     return build_email("reminder-consultation", to=[consultation.email], context=context)
 
 

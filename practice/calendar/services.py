@@ -285,7 +285,14 @@ def _reminder_dispatch_one(
         and appointment.start == reminder.for_start
         and appointment.start > moment
     )
-    if not stands or builder is None:
+    # When a closer reminder is due too (the dispatcher was down, or the
+    # booking came late), only the closer one goes out.
+    superseded = (
+        Reminder.objects.due(moment)
+        .filter(appointment=appointment, due_at__gt=reminder.due_at)
+        .exists()
+    )
+    if not stands or superseded or builder is None:
         reminder.voided_at = moment
         reminder.save(update_fields=["voided_at"])
         logger.info("reminder %s voided (appointment %s)", reminder.pk, appointment.pk)

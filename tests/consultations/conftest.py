@@ -107,3 +107,82 @@ def assert_nothing_clinical(text: str) -> None:
     for word in CLINICAL_WORDS:
         pattern = r"\bkap\b" if word == "kap" else re.escape(word)
         assert re.search(pattern, lowered) is None, f"{word!r} appears in: {text[:300]}"
+
+
+# --- A real SMTP server --------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _SlowHandler:
+    """Accepts a message only after ``delay`` seconds, like a busy mail server.
+
+    If the sending process dies while the server waits, aiosmtpd cancels this
+    handler on the dropped connection, so the message is never accepted: that
+    is what a real server does when the client vanishes before the final reply.
+    ``started`` counts the messages whose DATA has begun.
+    """
+
+    def __init__(self, sink: object, delay: float) -> None:
+        self.sink = sink
+        self.delay = delay
+        self.started = 0
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        import asyncio
+        import email
+        import email.policy
+
+        self.started += 1
+        await asyncio.sleep(self.delay)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.sink.lock:  # type: ignore[attr-defined]
+            self.sink.messages.append(message)  # type: ignore[attr-defined]
+            self.sink.recipients.extend(envelope.rcpt_tos)  # type: ignore[attr-defined]
+        return "250 Message accepted for delivery"
+
+
+def _start_sink(settings, handler_factory=None):  # type: ignore[no-untyped-def]
+    from aiosmtpd.controller import Controller
+
+    from tests.support.smtp import SMTPSink, _Handler
+
+    sink = SMTPSink()
+    handler = handler_factory(sink) if handler_factory else _Handler(sink)
+    # aiosmtpd 1.4 cannot start on port 0 (its start-up check connects to the
+    # port it was given), so a free port is picked first.
+    sink.controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    sink.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    return sink, handler
+
+
+@pytest.fixture
+def smtp_sink(settings):  # type: ignore[no-untyped-def]
+    sink, _ = _start_sink(settings)
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
+@pytest.fixture
+def slow_smtp_sink(settings):  # type: ignore[no-untyped-def]
+    """A sink that takes a second to accept each message; ``.handler.started`` counts."""
+    sink, handler = _start_sink(settings, lambda s: _SlowHandler(s, delay=1.0))
+    sink.handler = handler  # type: ignore[attr-defined]
+    try:
+        yield sink
+    finally:
+        sink.stop()
