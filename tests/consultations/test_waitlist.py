@@ -1,0 +1,93 @@
+"""The waitlist: joining when no time fits, and the same answer for everyone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from consultations.models import WaitlistEntry
+from consultations.services import waitlist_notify_opening
+from tests.consultations.factories import ConsultationFactory, WaitlistEntryFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("weekly_hours", "frozen_now")]
+
+
+def join(client, **overrides):  # type: ignore[no-untyped-def]
+    data = {
+        "name": "Ivy Hart",
+        "email": "ivy@example.com",
+        "preferred_times": "weekday evenings",
+        "time_zone": "America/Chicago",
+        "website": "",
+        **overrides,
+    }
+    return client.post("/consultation/waitlist/", data)
+
+
+def page(response) -> str:  # type: ignore[no-untyped-def]
+    """The page without its CSRF tokens, which differ on every response."""
+    return re.sub(r'value="[\w-]{64}"', "", response.content.decode())
+
+
+def test_the_booking_page_offers_the_waitlist(client):
+    html = client.get("/consultation/").content.decode()
+
+    assert "None of these times work?" in html
+    assert 'action="/consultation/waitlist/"' in html
+
+
+def test_joining_puts_her_on_the_list(client):
+    response = join(client)
+
+    assert "You are on the waitlist" in response.content.decode()
+    entry = WaitlistEntry.objects.get()
+    assert (entry.name, entry.preferred_times, entry.status) == (
+        "Ivy Hart",
+        "weekday evenings",
+        "waiting",
+    )
+
+
+def test_a_known_and_an_unknown_email_get_the_same_page(client):
+    first = join(client)
+    again = join(client, email="IVY@example.com", preferred_times="mornings")
+    stranger = join(client, email="new@example.com")
+
+    assert page(first) == page(again) == page(stranger)
+    assert WaitlistEntry.objects.count() == 2
+    assert WaitlistEntry.objects.get(email="ivy@example.com").preferred_times == "mornings"
+
+
+def test_bad_input_is_explained_and_kept(client):
+    response = join(client, email="ivy-at-example", time_zone="Nowhere/Here")
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "That email address does not look right" in html
+    assert "Please choose a time zone from the list." in html
+    assert 'value="weekday evenings"' in html
+    assert WaitlistEntry.objects.count() == 0
+
+
+def test_the_honeypot_joins_nobody(client):
+    response = join(client, website="http://spam.example")
+
+    assert "You are on the waitlist" in response.content.decode()
+    assert WaitlistEntry.objects.count() == 0
+
+
+def test_an_opening_tells_everyone_waiting_once_oldest_first(mailoutbox):
+    first = WaitlistEntryFactory(email="first@example.com")
+    second = WaitlistEntryFactory(email="second@example.com")
+    WaitlistEntryFactory(email="gone@example.com", status="removed")
+    consultation = ConsultationFactory()
+
+    told = waitlist_notify_opening(consultation_id=consultation.pk)
+    again = waitlist_notify_opening(consultation_id=consultation.pk)
+
+    assert (told, again) == (2, 0)
+    assert [m.to for m in mailoutbox] == [["first@example.com"], ["second@example.com"]]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("notified", "notified")
