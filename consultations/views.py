@@ -234,9 +234,11 @@ def _manage_response(
     request: HttpRequest, template: str, context: dict[str, object], status: int = 200
 ) -> HttpResponse:
     response = render(request, template, context, status=status)
-    # The token in the address is a key: never cached, never sent onwards.
+    # The token in the address is a key: never cached, never sent to another
+    # site. ("no-referrer" would also blank the Origin of her own form posts,
+    # which the CSRF check then refuses.)
     response["Cache-Control"] = "no-store, private"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 

@@ -116,7 +116,7 @@
     }
     var chosenByHand = new URLSearchParams(window.location.search).has("tz");
     var detected = browserZone();
-    var hasErrors = !!document.querySelector(".errorlist");
+    var hasErrors = !!document.querySelector("[data-booking-form] .errorlist");
     // A page re-shown with errors keeps the zone she booked in; otherwise her
     // browser's zone wins over the practice's default.
     if (!chosenByHand && !hasErrors && detected && detected !== picker.getAttribute("data-zone")) {

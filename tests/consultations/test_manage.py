@@ -35,7 +35,7 @@ def test_the_link_shows_her_booking_in_her_zone(client, booked):
     assert "(America/New_York)" in html
     assert "Video call" in html
     assert response["Cache-Control"].startswith("no-store")
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_only_the_hash_of_a_token_is_stored(booked):
