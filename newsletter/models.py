@@ -22,7 +22,9 @@ class SubscriberQuerySet(models.QuerySet["Subscriber"]):
         return self.filter(status=Subscriber.Status.PENDING)
 
     def by_email(self, email: str) -> SubscriberQuerySet:
-        return self.filter(email__iexact=email.strip())
+        # Lower() rather than iexact, so PostgreSQL uses the unique index
+        # newsletter_subscriber_email_ci_unique.
+        return self.alias(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
 
 
 class Subscriber(models.Model):

@@ -101,7 +101,6 @@ def _queue_confirmation(subscriber: Subscriber, *, reminder: bool) -> None:
     )
 
 
-@transaction.atomic
 def subscriber_subscribe(
     *,
     email: str,
@@ -125,9 +124,29 @@ def subscriber_subscribe(
     - unsubscribed: a fresh consent and a fresh double opt-in.
     """
     email = email_normalise(email)
-    consent = _consent_fields(
-        page=page, ip=ip, user_agent=user_agent, source=source, consent_note=consent_note
+    # Most repeated sign-ups change nothing (a confirmed reader, or a pending
+    # one who has had her reminder). One plain read answers those without a
+    # lock or a transaction, so a flood of repeats stays cheap; everything
+    # else is decided again under the row lock.
+    known = Subscriber.objects.by_email(email).values_list("status", "reminder_sent_at").first()
+    if known is not None and (
+        known[0] == Subscriber.Status.CONFIRMED
+        or (known[0] == Subscriber.Status.PENDING and known[1] is not None)
+    ):
+        return
+    _subscriber_subscribe_locked(
+        email=email,
+        first_name=first_name,
+        consent=_consent_fields(
+            page=page, ip=ip, user_agent=user_agent, source=source, consent_note=consent_note
+        ),
     )
+
+
+@transaction.atomic
+def _subscriber_subscribe_locked(
+    *, email: str, first_name: str, consent: dict[str, object]
+) -> None:
     subscriber = Subscriber.objects.select_for_update().by_email(email).first()
     if subscriber is None:
         try:
@@ -597,4 +616,9 @@ def rows_as_csv(rows: Iterable[list[str]]) -> Iterator[str]:
 
     writer = csv.writer(Echo())
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow([_inert_cell(value) for value in row])
+
+
+def _inert_cell(value: str) -> str:
+    # Names come from a public form; a spreadsheet would run "=..." as a formula.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -46,7 +46,7 @@ def test_subscriber_list_query_count_is_flat(admin_client_mfa, django_assert_max
 def test_export_lists_confirmed_readers_with_consent_dates_and_is_audited(
     admin_client_mfa, therapist
 ):
-    nora = SubscriberFactory(email="nora@example.com", confirmed=True)
+    nora = SubscriberFactory(email="nora@example.com", first_name="=cmd()", confirmed=True)
     SubscriberFactory(email="waiting@example.com")
     SubscriberFactory(email="gone@example.com", unsubscribed=True)
 
@@ -55,6 +55,7 @@ def test_export_lists_confirmed_readers_with_consent_dates_and_is_audited(
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[0][:4] == ["email", "first_name", "source", "consent_at"]
     assert [row[0] for row in rows[1:]] == ["nora@example.com"]
+    assert rows[1][1] == "'=cmd()"
     assert rows[1][3] == nora.consent_at.isoformat()
     assert rows[1][7] == nora.confirmed_at.isoformat()
     export = SubscriberExport.objects.get()

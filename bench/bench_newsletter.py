@@ -1,0 +1,182 @@
+"""Newsletter: sign-up POST throughput, and campaign sending speed and memory.
+
+1. The sign-up POST (CSRF, honeypot, consent record, transaction) against
+   the bare Django form POST of ``bench.urls``, side by side on the same
+   gunicorn. The per-IP limit is lifted for the run (wrk comes from one
+   address). Every request posts the same address, so after the first it is
+   the "already signed up" path: a locked read and no write, which is also
+   what a flood of repeated sign-ups costs. Aim: a ratio of 0.6 or more.
+2. A campaign to 5,000 and to 20,000 confirmed readers, sent by one real
+   Celery worker (2 processes) into a local SMTP server (aiosmtpd's Sink, in
+   its own process): messages a second from the first to the last delivery
+   row, and the worker's peak resident memory (VmHWM of each process), to
+   show it does not grow with the list. Aim: 200 messages a second or more.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench.common import (
+    PYTHON,
+    ROOT,
+    _free_port,
+    bench_database,
+    bench_env,
+    csrf_cookie,
+    django_setup,
+    load,
+    report,
+    serve,
+)
+
+SIZES = (5_000, 20_000)
+EMAIL = "reader@example.com"
+
+
+def signup_rows(database_url: str) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    with serve(database_url, env={"NEWSLETTER_SIGNUP_RATE_LIMIT": "0"}) as base:
+        token = csrf_cookie(f"{base}/bench/bare-form/")
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={token}",
+        }
+        bare_body = urlencode({"csrfmiddlewaretoken": token, "email": EMAIL})
+        signup_body = urlencode(
+            {
+                "csrfmiddlewaretoken": token,
+                "email": EMAIL,
+                "first_name": "",
+                "website": "",
+                "page": "/",
+            }
+        )
+        bare = load(f"{base}/bench/bare-form/", method="POST", body=bare_body, headers=headers)
+        signup = load(f"{base}/newsletter/", method="POST", body=signup_body, headers=headers)
+    rows.append({"request": "bare form POST", **bare, "ratio": 1.0})
+    rows.append(
+        {
+            "request": "newsletter sign-up POST",
+            **signup,
+            "ratio": round(signup["rps"] / bare["rps"], 2),
+        }
+    )
+    return rows
+
+
+def _peak_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def campaign_row(database_url: str, *, readers: int, smtp_port: int) -> dict[str, object]:
+    from django.utils import timezone
+
+    from newsletter import services
+    from newsletter.consent import CONSENT_TEXT_SHA256
+    from newsletter.models import Campaign, Subscriber
+
+    have = Subscriber.objects.confirmed().count()
+    Subscriber.objects.bulk_create(
+        (
+            Subscriber(
+                email=f"reader{n}@example.com",
+                first_name="Reader",
+                status=Subscriber.Status.CONFIRMED,
+                consent_text_sha256=CONSENT_TEXT_SHA256,
+                confirmed_at=timezone.now(),
+            )
+            for n in range(have, readers)
+        ),
+        batch_size=2000,
+    )
+    campaign = Campaign.objects.create(
+        subject=f"Spring letter to {readers}",
+        body="Hello from the practice.\n\nA **new article** is up on the website.",
+    )
+    env = bench_env(
+        database_url,
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
+        NEWSLETTER_SEND_RATE="0",
+        NEWSLETTER_SEND_PARALLEL="2",
+        NEWSLETTER_SEND_BATCH_SIZE="200",
+    )
+    log = Path(env["VAR_DIR"]) / f"bench-worker-{readers}.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [PYTHON, "-m", "celery", "-A", "practice", "worker", "--concurrency=2",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in log.read_text(errors="replace"):
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise RuntimeError(f"worker did not start:\n{log.read_text(errors='replace')}")
+            time.sleep(0.2)
+        services.campaign_send(campaign=campaign)
+        deadline = time.monotonic() + 900
+        while True:
+            campaign.refresh_from_db()
+            if campaign.status == Campaign.Status.SENT:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("the campaign did not finish in 15 minutes")
+            time.sleep(0.5)
+        pids = [worker.pid, *_children(worker.pid)]
+        peaks = [_peak_kib(pid) for pid in pids]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    seconds = (campaign.finished_at - campaign.started_at).total_seconds()
+    return {
+        "readers": readers,
+        "sent": campaign.sent_count,
+        "failed": campaign.failed_count,
+        "seconds": round(seconds, 1),
+        "messages_per_s": round(campaign.sent_count / seconds, 1),
+        "worker_main_peak_mib": round(peaks[0] / 1024, 1),
+        "sender_peak_mib": round(max(peaks[1:] or [0]) / 1024, 1),
+    }
+
+
+def main() -> None:
+    database_url = bench_database("newsletter")
+    subprocess.run(
+        [PYTHON, "manage.py", "seed_demo"],
+        cwd=ROOT,
+        env=bench_env(database_url),
+        check=True,
+        capture_output=True,
+    )
+    report(
+        "Newsletter sign-up POST vs a bare Django form POST (gunicorn, 2 sync workers, wrk -c8)",
+        signup_rows(database_url),
+    )
+
+    django_setup(database_url)
+    port = _free_port()
+    sink = subprocess.Popen(
+        [PYTHON, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+    )
+    try:
+        time.sleep(1.0)
+        rows = [campaign_row(database_url, readers=size, smtp_port=port) for size in SIZES]
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
+    report("Newsletter campaign into a local SMTP sink (1 worker, 2 processes)", rows)
