@@ -7,6 +7,8 @@ field, a dead link, too many tries) ends on a page that says what happened.
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections import OrderedDict
 from datetime import date, datetime
@@ -17,11 +19,14 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from practice.calendar.cache import cached_slots, calendar_cache_key, memo_get, memo_set
 from practice.calendar.slots import available_slots, kind_settings
 from practice.identity import practice_profile
 from practice.models import Appointment, AppointmentKind
@@ -104,11 +109,20 @@ def _grouped(
 
 
 def _picker_context(
-    request: HttpRequest, zone: ZoneInfo, *, ignore_appointment_id: int | None = None
+    request: HttpRequest,
+    zone: ZoneInfo,
+    *,
+    ignore_appointment_id: int | None = None,
+    fresh: bool = False,
 ) -> dict[str, object]:
-    slots = available_slots(
-        kind=AppointmentKind.CONSULTATION, ignore_appointment_id=ignore_appointment_id
-    )
+    # After a refused time the slots are computed afresh, never from the
+    # shared cache, so she is not offered the same taken time again.
+    if fresh or ignore_appointment_id is not None:
+        slots = available_slots(
+            kind=AppointmentKind.CONSULTATION, ignore_appointment_id=ignore_appointment_id
+        )
+    else:
+        slots = cached_slots(kind=AppointmentKind.CONSULTATION)
     first = None
     if request.GET.get("from"):
         try:
@@ -140,17 +154,57 @@ def _render_book(
         "waitlist_form": WaitlistForm(initial={"time_zone": zone.key}),
         "notice": notice,
         "chosen": form.data.get("start", "") if form.is_bound else "",
-        **_picker_context(request, zone),
+        **_picker_context(request, zone, fresh=form.is_bound),
     }
     return render(request, "consultations/book.html", context, status=status)
+
+
+# The blank booking page is the same for every visitor in one zone and minute
+# but for two values: the CSRF token and the form's idempotency key. It is
+# rendered once with placeholders, cached with the slots, and the two holes are
+# filled per request.
+CSRF_HOLE = "__csrf_token_hole__"
+SUBMISSION_HOLE = "00000000-0000-4000-8000-00000000f111"
+
+
+def _has_pending_messages(request: HttpRequest) -> bool:
+    if request.COOKIES.get("messages"):
+        return True
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return bool(request.session.get("_messages"))
+    return False
+
+
+def _blank_book_page(request: HttpRequest, zone: ZoneInfo) -> HttpResponse:
+    if _has_pending_messages(request):
+        form = BookingForm(initial={"submission_id": uuid.uuid4(), "time_zone": zone.key})
+        return _render_book(request, form, zone)
+    page_from = request.GET.get("from", "")
+    page_from = page_from if re.fullmatch(r"\d{4}-\d{2}-\d{2}", page_from) else ""
+    profile_version = int(practice_profile().updated_at.timestamp())
+    key = calendar_cache_key("book-page", zone.key, page_from, profile_version)
+    html = memo_get(key)
+    if html is None:
+        form = BookingForm(initial={"submission_id": SUBMISSION_HOLE, "time_zone": zone.key})
+        context = {
+            "form": form,
+            "settings_for_kind": kind_settings(AppointmentKind.CONSULTATION),
+            "waitlist_form": WaitlistForm(initial={"time_zone": zone.key}),
+            "notice": "",
+            "chosen": "",
+            "csrf_token": CSRF_HOLE,
+            **_picker_context(request, zone),
+        }
+        html = render_to_string("consultations/book.html", context, request=request)
+        memo_set(key, html)
+    page = str(html).replace(CSRF_HOLE, get_token(request))
+    return HttpResponse(page.replace(SUBMISSION_HOLE, str(uuid.uuid4())))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def book(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        zone = _visitor_zone(request)
-        form = BookingForm(initial={"submission_id": uuid.uuid4(), "time_zone": zone.key})
-        return _render_book(request, form, zone)
+        return _blank_book_page(request, _visitor_zone(request))
 
     zone = _visitor_zone(request)
     form = BookingForm(request.POST)
@@ -216,7 +270,7 @@ def booked(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def slots_json(request: HttpRequest) -> JsonResponse:
+def slots_json(request: HttpRequest) -> HttpResponse:
     requested = request.GET.get("tz")
     zone = zone_or_none(requested) if requested else practice_profile().zone
     if zone is None:
@@ -224,8 +278,13 @@ def slots_json(request: HttpRequest) -> JsonResponse:
             {"error": "Unknown time zone. Use an IANA name such as America/New_York."},
             status=400,
         )
-    slots = available_slots(kind=AppointmentKind.CONSULTATION)
-    response = JsonResponse({"timezone": zone.key, "slots": [slot.isoformat() for slot in slots]})
+    key = calendar_cache_key("slots-json", zone.key)
+    body = memo_get(key)
+    if body is None:
+        slots = cached_slots(kind=AppointmentKind.CONSULTATION)
+        body = json.dumps({"timezone": zone.key, "slots": [slot.isoformat() for slot in slots]})
+        memo_set(key, body)
+    response = HttpResponse(body, content_type="application/json")
     response["Cache-Control"] = "no-store"
     return response
 

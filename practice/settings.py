@@ -421,3 +421,8 @@ CALENDAR_REMINDER_MESSAGES = {"consultation": "consultations.emails.consultation
 # Consultation bookings (and waitlist sign-ups) accepted per IP address per
 # hour; 0 turns the limit off (benchmarks only).
 CONSULTATION_BOOKING_RATE_LIMIT = env.int("CONSULTATION_BOOKING_RATE_LIMIT", default=5)
+# How long a process trusts its copy of the calendar's cache generation before
+# asking the shared cache again: another process's booking shows on this
+# process's pages at most this much later (the booking itself is always checked
+# against the database).
+CALENDAR_CACHE_LOCAL_SECONDS = env.float("CALENDAR_CACHE_LOCAL_SECONDS", default=1.0)

@@ -380,3 +380,6 @@ class Reminder(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.sent_at is None and self.voided_at is None
+
+
+from . import cache as _cache  # noqa: E402,F401  (connects the slot cache to calendar writes)

@@ -206,23 +206,34 @@ def available_slots(
 
     step = settings.slot_step_minutes
     duration = settings.duration
+    buffer_before = settings.buffer_before
+    reach_after = duration + settings.buffer_after
     slots: list[datetime] = []
     day = first_day
     while day <= last_day:
         if settings.daily_cap is not None and per_day[day] >= settings.daily_cap:
             day += timedelta(days=1)
             continue
+        midnight = datetime.combine(day, time())
+        offset = zone.utcoffset(midnight)
+        # On the days without a clock change (all but two a year) a wall time
+        # is one subtraction away from UTC; only change days take the careful
+        # path that drops skipped wall times.
+        steady = offset == zone.utcoffset(midnight + timedelta(hours=23, minutes=59))
         for window_first, window_last in availability.windows(day):
             window_end_at = _boundary(day, window_last, zone)
             for minute in range(window_first, window_last, step):
-                start = _instant(day, minute, zone)
-                if start is None or start < earliest or start > latest:
+                if steady:
+                    start = (midnight + timedelta(minutes=minute) - offset).replace(tzinfo=UTC)
+                else:
+                    start = _instant(day, minute, zone)  # type: ignore[assignment]
+                    if start is None:
+                        continue
+                if start < earliest or start > latest:
                     continue
                 if start + duration > window_end_at:
                     break
-                if occupied.overlaps(
-                    start - settings.buffer_before, start + duration + settings.buffer_after
-                ):
+                if occupied.overlaps(start - buffer_before, start + reach_after):
                     continue
                 slots.append(start)
         day += timedelta(days=1)

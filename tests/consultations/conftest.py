@@ -41,6 +41,13 @@ CLINICAL_WORDS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _no_local_calendar_generation(settings):  # type: ignore[no-untyped-def]
+    # Each test has its own database and a cleared cache; a generation held
+    # in this process from an earlier test must not be trusted.
+    settings.CALENDAR_CACHE_LOCAL_SECONDS = 0
+
+
 @pytest.fixture
 def frozen_now() -> Iterator[datetime]:
     with time_machine.travel(NOW, tick=False):

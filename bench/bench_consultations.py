@@ -1,0 +1,148 @@
+"""The free-consultation booking page, slots.json and the slot engine.
+
+- HTTP: ``/consultation/`` and ``/consultation/slots.json`` against the bare
+  Django template page, side by side on the same gunicorn, on a calendar with
+  10,000 appointments (ratio; aim: 0.75 or more).
+- Queries per request and the slot engine's time for the 60-day horizon with
+  0, 1,000 and 10,000 existing appointments (aim: both flat).
+
+The appointments are a realistic calendar: up to 200 inside the bookable
+horizon (as many as a full practice holds) and the rest in its history.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import time
+from datetime import timedelta
+
+from bench.common import (
+    PYTHON,
+    ROOT,
+    bench_database,
+    bench_env,
+    django_setup,
+    load,
+    report,
+    serve,
+)
+
+SIZES = [0, 1_000, 10_000]
+IN_HORIZON = 200
+
+
+def _fill(count: int) -> int:
+    """Replace the calendar with ``count`` appointments; return how many are ahead."""
+    from django.utils import timezone
+
+    from consultations.models import Consultation
+    from practice.models import Appointment
+
+    Consultation.objects.all().delete()
+    Appointment.objects.all().delete()
+    now = timezone.now()
+    ahead = min(count, IN_HORIZON)
+    rows = []
+    # Ahead: one 20-minute block every 7 hours, so many land in open hours.
+    for i in range(ahead):
+        start = now + timedelta(days=2, hours=7 * i, minutes=13)
+        rows.append((start, start + timedelta(minutes=20)))
+    # History: one every 3 hours going back.
+    for i in range(count - ahead):
+        start = now - timedelta(days=1, hours=3 * i)
+        rows.append((start, start + timedelta(minutes=20)))
+    Appointment.objects.bulk_create(
+        (
+            Appointment(
+                kind="blocked",
+                start=start,
+                end=end,
+                occupied_start=start,
+                occupied_end=end,
+                title="bench",
+            )
+            for start, end in rows
+        ),
+        batch_size=2000,
+    )
+    from practice.calendar.cache import calendar_changed
+
+    calendar_changed()  # bulk_create sends no signals
+    return ahead
+
+
+def _engine_ms(runs: int = 40) -> tuple[float, int]:
+    """The engine itself, uncached: what a booking check or a cache miss costs."""
+    from practice.calendar.slots import available_slots
+
+    available_slots()  # warm the practice profile cache
+    timings = []
+    slots: list = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        slots = available_slots()
+        timings.append((time.perf_counter() - began) * 1000)
+    return statistics.median(timings), len(slots)
+
+
+def _queries(path: str) -> int:
+    """Queries of one request computed from the database (the shared copy cleared)."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="localhost")
+    client.get(path)
+    cache.delete("calendar:generation")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(captured)
+
+
+def main() -> None:
+    database_url = bench_database("consultations")
+    subprocess.run(
+        [PYTHON, "manage.py", "seed_demo"],
+        cwd=ROOT,
+        env=bench_env(database_url),
+        check=True,
+        capture_output=True,
+    )
+    django_setup(database_url)
+
+    engine_rows = []
+    for size in SIZES:
+        ahead = _fill(size)
+        median_ms, offered = _engine_ms()
+        engine_rows.append(
+            {
+                "appointments": size,
+                "in_horizon": ahead,
+                "engine_ms_60_days": round(median_ms, 2),
+                "slots_offered": offered,
+                "queries_page": _queries("/consultation/"),
+                "queries_slots_json": _queries("/consultation/slots.json?tz=America/New_York"),
+            }
+        )
+    report("Slot engine, 60-day horizon (median of 40 runs, in process)", engine_rows)
+
+    rows = []
+    # The rate limit only counts bookings (POSTs); these are GETs.
+    with serve(database_url) as base:
+        bare = load(f"{base}/bench/bare/")
+        rows.append({"page": "bare template", **bare, "ratio": 1.0})
+        for path in ("/consultation/", "/consultation/slots.json?tz=America/New_York"):
+            result = load(f"{base}{path}")
+            rows.append({"page": path, **result, "ratio": round(result["rps"] / bare["rps"], 2)})
+    report(
+        f"Booking page and slots.json vs a bare page ({SIZES[-1]:,} appointments; "
+        "gunicorn, 2 sync workers, wrk -c8)",
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
