@@ -64,7 +64,12 @@ def broker_at():
 
     def point(url: str) -> None:
         celery_app.conf.broker_url = url
-        celery_app.pool.force_close_all()
+        # Drop the pooled connections so the next use connects to ``url``;
+        # a fresh pool is made on demand (a closed one would refuse forever).
+        if celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+            celery_app._pool = None
+        celery_app.amqp._producer_pool = None
 
     yield point
     point(original)
