@@ -11,7 +11,13 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -73,7 +79,7 @@ class SubscriberAdmin(AuditedAdminMixin):
             *super().get_urls(),
         ]
 
-    def export_view(self, request: HttpRequest) -> HttpResponse:
+    def export_view(self, request: HttpRequest) -> HttpResponseBase:
         if not self.has_view_permission(request):
             raise PermissionDenied
         _, rows = services.subscribers_export(actor=request.user, request=request)  # type: ignore[arg-type]
@@ -199,7 +205,7 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             )
         )
 
-    def get_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list[Any]:
         editable = ["subject", "article", "body"]
         if obj is None:
             return editable
@@ -320,7 +326,7 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         form = CampaignScheduleForm(request.POST)
         if not form.is_valid():
             for error in form.errors.get("scheduled_at", []):
-                self.message_user(request, error, messages.ERROR)
+                self.message_user(request, str(error), messages.ERROR)
             return redirect("admin:newsletter_campaign_preview", pk)
         at = form.cleaned_data["scheduled_at"]
         try:

@@ -7,7 +7,7 @@ subject; only what is missing is created.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TextIO
+from typing import NamedTuple, TextIO
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -128,38 +128,47 @@ If the load has turned into something heavier that these ideas do not touch,
 it may be time to talk to someone. That is what I am here for.
 """
 
+
+class DemoArticle(NamedTuple):
+    slug: str
+    title: str
+    summary: str
+    body: str
+    published: tuple[int, int, int]
+
+
 ARTICLES = [
-    {
-        "slug": "micro-dosing-for-moms",
-        "title": "Micro-Dosing for Moms - Is There a Better Way?",
-        "summary": (
+    DemoArticle(
+        slug="micro-dosing-for-moms",
+        title="Micro-Dosing for Moms - Is There a Better Way?",
+        summary=(
             "Why preparation, a supervised session and integration are different from "
             "micro-dosing on your own, and how to tell what might help you."
         ),
-        "body": MICRO_DOSING,
-        "published": (2026, 1, 27),
-    },
-    {
-        "slug": "what-happens-in-preparation",
-        "title": "What Happens in Preparation",
-        "summary": "The meetings before a medicine session, and why they matter as much as it.",
-        "body": PREPARATION,
-        "published": (2026, 2, 17),
-    },
-    {
-        "slug": "integration-where-change-lasts",
-        "title": "Integration: Where the Change Is Made to Last",
-        "summary": "What the weeks after a session are for, and how to look after yourself.",
-        "body": INTEGRATION,
-        "published": (2026, 3, 10),
-    },
-    {
-        "slug": "when-the-mental-load-never-switches-off",
-        "title": "When the Mental Load Never Switches Off",
-        "summary": "The invisible planning of family life, and three small things that help.",
-        "body": MENTAL_LOAD,
-        "published": (2026, 4, 7),
-    },
+        body=MICRO_DOSING,
+        published=(2026, 1, 27),
+    ),
+    DemoArticle(
+        slug="what-happens-in-preparation",
+        title="What Happens in Preparation",
+        summary="The meetings before a medicine session, and why they matter as much as it.",
+        body=PREPARATION,
+        published=(2026, 2, 17),
+    ),
+    DemoArticle(
+        slug="integration-where-change-lasts",
+        title="Integration: Where the Change Is Made to Last",
+        summary="What the weeks after a session are for, and how to look after yourself.",
+        body=INTEGRATION,
+        published=(2026, 3, 10),
+    ),
+    DemoArticle(
+        slug="when-the-mental-load-never-switches-off",
+        title="When the Mental Load Never Switches Off",
+        summary="The invisible planning of family life, and three small things that help.",
+        body=MENTAL_LOAD,
+        published=(2026, 4, 7),
+    ),
 ]
 
 READERS = [
@@ -174,22 +183,23 @@ READERS = [
 ]
 
 
-def _morning(year: int, month: int, day: int) -> datetime:
-    return datetime(year, month, day, 9, 0, tzinfo=ZoneInfo(settings.PRACTICE_TIME_ZONE))
+def _morning(day: tuple[int, int, int]) -> datetime:
+    year, month, date = day
+    return datetime(year, month, date, 9, 0, tzinfo=ZoneInfo(settings.PRACTICE_TIME_ZONE))
 
 
 def seed(*, stdout: TextIO) -> None:
     author = User.objects.filter(is_staff=True).order_by("pk").first()
     for spec in ARTICLES:
         Article.objects.get_or_create(
-            slug=spec["slug"],
+            slug=spec.slug,
             defaults={
-                "title": spec["title"],
-                "summary": spec["summary"],
-                "body": spec["body"],
+                "title": spec.title,
+                "summary": spec.summary,
+                "body": spec.body,
                 "author": author,
                 "status": Article.Status.PUBLISHED,
-                "published_at": _morning(*spec["published"]),
+                "published_at": _morning(spec.published),
             },
         )
 
@@ -223,7 +233,7 @@ def seed(*, stdout: TextIO) -> None:
         )
 
     first = Article.objects.get(slug="micro-dosing-for-moms")
-    sent_at = _morning(2026, 1, 28)
+    sent_at = _morning((2026, 1, 28))
     campaign, created = Campaign.objects.get_or_create(
         subject=first.title,
         defaults={

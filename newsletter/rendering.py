@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import markdown
+import markdown  # type: ignore[import-untyped]  # (no stubs are published)
 import nh3
 from django.utils.html import strip_tags
 from django.utils.safestring import SafeString, mark_safe

@@ -99,9 +99,9 @@ class CampaignSender:
 
     def __enter__(self) -> CampaignSender:
         self.backend.open()
-        if isinstance(self.backend, SMTPBackend):
+        if isinstance(self.backend, SMTPBackend) and self.backend.connection is not None:
             self.smtp = self.backend.connection
-            self.smtp.ehlo_or_helo_if_needed()
+            self.backend.connection.ehlo_or_helo_if_needed()
         return self
 
     def __exit__(
