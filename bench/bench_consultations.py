@@ -88,14 +88,15 @@ def _engine_ms(runs: int = 40) -> tuple[float, int]:
 
 def _queries(path: str) -> int:
     """Queries of one request computed from the database (the shared copy cleared)."""
-    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST="localhost")
+    from practice.calendar.cache import calendar_changed
+
     client.get(path)
-    cache.delete("calendar:generation")
+    calendar_changed()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)

@@ -69,7 +69,13 @@ class BookingForm(forms.ModelForm):  # type: ignore[type-arg]
     start = forms.CharField(
         label="Time", error_messages={"required": "Please choose a time for the call."}
     )
-    submission_id = forms.UUIDField(widget=forms.HiddenInput)
+    submission_id = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This page was incomplete. Please check the form and press Book again.",
+            "invalid": "This page was incomplete. Please check the form and press Book again.",
+        },
+    )
     # The honeypot: hidden from people by CSS and from screen readers by
     # aria-hidden; only a bot fills it in.
     website = forms.CharField(required=False, label="Leave this empty")

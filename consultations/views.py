@@ -217,6 +217,7 @@ def book(request: HttpRequest) -> HttpResponse:
     if earlier is not None:
         return _confirm(request, earlier)
     if not form.is_valid():
+        _repair_hidden_fields(form, zone)
         if form.has_error("start") and SLOT_GONE in form.errors["start"]:
             return _render_book(request, form, zone, status=409)
         return _render_book(request, form, zone, status=400)
@@ -242,6 +243,17 @@ def book(request: HttpRequest) -> HttpResponse:
         form.add_error("start", SLOT_GONE)
         return _render_book(request, form, zone, status=409)
     return _confirm(request, booking)
+
+
+def _repair_hidden_fields(form: BookingForm, zone: ZoneInfo) -> None:
+    # A tampered hidden field is reported once; the page she gets back carries
+    # good values so her next press of the button can work.
+    if form.has_error("submission_id") or form.has_error("time_zone"):
+        form.data = form.data.copy()
+        if form.has_error("submission_id"):
+            form.data["submission_id"] = str(uuid.uuid4())
+        if form.has_error("time_zone"):
+            form.data["time_zone"] = zone.key
 
 
 def _confirm(request: HttpRequest, booking: Booking) -> HttpResponse:

@@ -77,6 +77,15 @@ def _status_action(to: str, label: str):  # type: ignore[no-untyped-def]
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:  # type: ignore[type-arg]
         changed = 0
         for appointment in queryset:
+            if appointment.kind == AppointmentKind.CONSULTATION:
+                # Her emails and the waitlist hang off the consultation's own
+                # actions; changing only the calendar row would skip them.
+                modeladmin.message_user(
+                    request,
+                    f"{appointment}: change free consultations from the consultations list.",
+                    messages.WARNING,
+                )
+                continue
             try:
                 appointment_transition(appointment=appointment, to=to)
                 changed += 1

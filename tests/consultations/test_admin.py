@@ -193,3 +193,17 @@ def timezone_la():  # type: ignore[no-untyped-def]
     from zoneinfo import ZoneInfo
 
     return ZoneInfo("America/Los_Angeles")
+
+
+def test_calendar_actions_leave_consultations_to_their_own_list(admin_client_mfa):
+    consultation = consultation_at(FIRST_SLOT)
+
+    response = admin_client_mfa.post(
+        "/admin/practice/appointment/",
+        {"action": "mark_cancelled", "_selected_action": [consultation.appointment_id]},
+        follow=True,
+    )
+
+    assert "change free consultations from the consultations list" in response.content.decode()
+    consultation.appointment.refresh_from_db()
+    assert consultation.appointment.status == "booked"

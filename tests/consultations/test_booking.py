@@ -312,3 +312,15 @@ def test_each_visitor_gets_her_own_form_key_and_csrf_token(client):
     assert keys(first)[0] != keys(second)[0]
     assert "hole" not in first
     assert len(keys(first)[1]) == 64
+
+
+def test_a_tampered_form_key_is_reported_and_replaced(client, booking_data):
+    response = client.post("/consultation/", booking_data(submission_id="not-a-uuid"))
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "This page was incomplete. Please check the form and press Book again." in html
+    fresh = re.search(r'name="submission_id" value="([^"]+)"', html).group(1)
+    assert len(fresh) == 36
+    retried = client.post("/consultation/", booking_data(submission_id=fresh))
+    assert retried.status_code == 302
