@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -152,7 +152,8 @@ class BookingForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["heard_from"].choices = [("", "Choose one"), *Consultation.HeardFrom.choices]
+        heard_from = cast(forms.ChoiceField, self.fields["heard_from"])
+        heard_from.choices = [("", "Choose one"), *Consultation.HeardFrom.choices]
         self.fields["consent_to_contact"].required = True
         self.fields["consent_to_contact"].error_messages["required"] = (
             "Please agree to be contacted, so I can confirm the call."

@@ -249,11 +249,12 @@ def _repair_hidden_fields(form: BookingForm, zone: ZoneInfo) -> None:
     # A tampered hidden field is reported once; the page she gets back carries
     # good values so her next press of the button can work.
     if form.has_error("submission_id") or form.has_error("time_zone"):
-        form.data = form.data.copy()
+        data = dict(form.data.items())
         if form.has_error("submission_id"):
-            form.data["submission_id"] = str(uuid.uuid4())
+            data["submission_id"] = str(uuid.uuid4())
         if form.has_error("time_zone"):
-            form.data["time_zone"] = zone.key
+            data["time_zone"] = zone.key
+        form.data = data
 
 
 def _confirm(request: HttpRequest, booking: Booking) -> HttpResponse:
@@ -264,10 +265,8 @@ def _confirm(request: HttpRequest, booking: Booking) -> HttpResponse:
 @never_cache
 @require_safe
 def booked(request: HttpRequest) -> HttpResponse:
-    held = request.session.get(SESSION_BOOKED)
-    consultation = (
-        Consultation.objects.with_appointment().filter(pk=held["id"]).first() if held else None
-    )
+    held = request.session.get(SESSION_BOOKED) or {}
+    consultation = Consultation.objects.with_appointment().filter(pk=held.get("id", 0)).first()
     if consultation is None:
         return redirect("consultations:book")
     return render(
@@ -276,7 +275,7 @@ def booked(request: HttpRequest) -> HttpResponse:
         {
             "consultation": consultation,
             "local_start": consultation.local_start,
-            "token": held["token"],
+            "token": held.get("token", ""),
         },
     )
 

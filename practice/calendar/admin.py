@@ -131,7 +131,7 @@ class AppointmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             return []
         return ["kind", "start", "end", "status", "status_changed_at", "rescheduled_to"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["kind", "start", "client", "title"]
         return [

@@ -90,15 +90,19 @@ class Availability:
         exceptions = AvailabilityException.objects.filter(
             first_day__lte=last_day, last_day__gte=first_day
         ).values_list("effect", "first_day", "last_day", "start_time", "end_time")
-        for effect, exc_first, exc_last, start, end in exceptions:
+        for effect, exc_first, exc_last, exc_start, exc_end in exceptions:
             day = max(exc_first, first_day)
             while day <= min(exc_last, last_day):
-                if effect == AvailabilityException.Effect.EXTRA_HOURS:
-                    availability.extra.setdefault(day, []).append((_minutes(start), _minutes(end)))
-                elif start is None:
+                if exc_start is None or exc_end is None:
                     availability.days_off.add(day)
+                elif effect == AvailabilityException.Effect.EXTRA_HOURS:
+                    availability.extra.setdefault(day, []).append(
+                        (_minutes(exc_start), _minutes(exc_end))
+                    )
                 else:
-                    availability.off.setdefault(day, []).append((_minutes(start), _minutes(end)))
+                    availability.off.setdefault(day, []).append(
+                        (_minutes(exc_start), _minutes(exc_end))
+                    )
                 day += timedelta(days=1)
         return availability
 
@@ -190,12 +194,12 @@ def available_slots(
     # Local days can be 23 to 25 hours long, and buffers reach outside the day.
     window_start = _boundary(first_day, 0, zone) - timedelta(days=1)
     window_end = _boundary(last_day, 0, zone) + timedelta(days=2)
-    rows = (
-        Appointment.objects.occupying()
-        .filter(occupied_end__gt=window_start, occupied_start__lt=window_end)
-        .exclude(pk=ignore_appointment_id)
-        .values_list("occupied_start", "occupied_end", "kind", "start")
+    appointments = Appointment.objects.occupying().filter(
+        occupied_end__gt=window_start, occupied_start__lt=window_end
     )
+    if ignore_appointment_id is not None:
+        appointments = appointments.exclude(pk=ignore_appointment_id)
+    rows = appointments.values_list("occupied_start", "occupied_end", "kind", "start")
     ranges: list[tuple[datetime, datetime]] = []
     per_day: dict[date, int] = defaultdict(int)
     for occupied_start, occupied_end, row_kind, start in rows:
@@ -215,7 +219,7 @@ def available_slots(
             day += timedelta(days=1)
             continue
         midnight = datetime.combine(day, time())
-        offset = zone.utcoffset(midnight)
+        offset = zone.utcoffset(midnight) or timedelta(0)
         # On the days without a clock change (all but two a year) a wall time
         # is one subtraction away from UTC; only change days take the careful
         # path that drops skipped wall times.
