@@ -49,14 +49,21 @@ class KindSettingsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 class AppointmentAddForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Placing time by hand: booked through the calendar service once the form is valid.
+
+    The booking happens here rather than in ``save_model`` so that an overlap
+    comes back as a message on the form, not as an error page.
+    """
+
     class Meta:
         model = Appointment
         fields = ["kind", "start", "client", "title"]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]  (Django API the stubs leave out)
         if self.errors:
-            return data
+            return
+        data = self.cleaned_data
         try:
             self.instance = appointment_book(
                 kind=data["kind"],
@@ -65,11 +72,8 @@ class AppointmentAddForm(forms.ModelForm):  # type: ignore[type-arg]
                 title=data.get("title", ""),
                 offered_only=False,
             )
-        except SlotUnavailable as exc:
-            raise ValidationError(
-                "That time overlaps another appointment (with its buffers)."
-            ) from exc
-        return data
+        except SlotUnavailable:
+            self.add_error(None, "That time overlaps another appointment (with its buffers).")
 
 
 def _status_action(to: str, label: str):  # type: ignore[no-untyped-def]
