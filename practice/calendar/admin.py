@@ -60,7 +60,8 @@ class AppointmentAddForm(forms.ModelForm):  # type: ignore[type-arg]
         fields = ["kind", "start", "client", "title"]
 
     def _post_clean(self) -> None:
-        super()._post_clean()  # type: ignore[misc]  (Django API the stubs leave out)
+        # _post_clean is Django's hook after field cleaning; the stubs omit it.
+        super()._post_clean()  # type: ignore[misc]
         if self.errors:
             return
         data = self.cleaned_data
