@@ -6,6 +6,7 @@
    address). Every request posts the same address, so after the first it is
    the "already signed up" path: a locked read and no write, which is also
    what a flood of repeated sign-ups costs. Aim: a ratio of 0.6 or more.
+   Set BENCH_NEWSLETTER_PARTS=signup or =campaign to run one part only.
 2. A campaign to 5,000 and to 20,000 confirmed readers, sent by one real
    Celery worker (2 processes) into a local SMTP server (aiosmtpd's Sink, in
    its own process): messages a second from the first to the last delivery
@@ -15,11 +16,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+import bench.common
 from bench.common import (
     PYTHON,
     ROOT,
@@ -35,6 +38,17 @@ from bench.common import (
 
 SIZES = (5_000, 20_000)
 EMAIL = "reader@example.com"
+
+
+def _lua_with_spaces(value: str) -> str:
+    # bench.common quotes Lua strings as [==[...]==], so a header line reads
+    # wrk.headers[[==[Cookie]==]], which Lua parses as a call with a long
+    # string: the script fails, and wrk silently sends plain GETs. Spaces
+    # inside the brackets make it valid (harmless once common.py is fixed).
+    return " [==[" + value + "]==] "
+
+
+bench.common._lua = _lua_with_spaces
 
 
 def signup_rows(database_url: str) -> list[dict[str, object]]:
@@ -55,8 +69,27 @@ def signup_rows(database_url: str) -> list[dict[str, object]]:
                 "page": "/",
             }
         )
-        bare = load(f"{base}/bench/bare-form/", method="POST", body=bare_body, headers=headers)
-        signup = load(f"{base}/newsletter/", method="POST", body=signup_body, headers=headers)
+        # Two alternating rounds, best of each: the machine is shared, and a
+        # burst of someone else's work should not land on one side only.
+        bares, signups = [], []
+        for _ in range(2):
+            bares.append(
+                load(f"{base}/bench/bare-form/", method="POST", body=bare_body, headers=headers)
+            )
+            signups.append(
+                load(f"{base}/newsletter/", method="POST", body=signup_body, headers=headers)
+            )
+        bare = max(bares, key=lambda result: result["rps"])
+        signup = max(signups, key=lambda result: result["rps"])
+    # Proof that the load was POSTs that reached the service, not GETs.
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM newsletter_subscriber WHERE lower(email) = %s", [EMAIL]
+        ).fetchone()
+    if row is None or row[0] != 1:
+        raise RuntimeError("the sign-up load did not sign anyone up: check the wrk script")
     rows.append({"request": "bare form POST", **bare, "ratio": 1.0})
     rows.append(
         {
@@ -154,6 +187,7 @@ def campaign_row(database_url: str, *, readers: int, smtp_port: int) -> dict[str
 
 
 def main() -> None:
+    parts = os.environ.get("BENCH_NEWSLETTER_PARTS", "signup,campaign").split(",")
     database_url = bench_database("newsletter")
     subprocess.run(
         [PYTHON, "manage.py", "seed_demo"],
@@ -162,10 +196,14 @@ def main() -> None:
         check=True,
         capture_output=True,
     )
-    report(
-        "Newsletter sign-up POST vs a bare Django form POST (gunicorn, 2 sync workers, wrk -c8)",
-        signup_rows(database_url),
-    )
+    if "signup" in parts:
+        report(
+            "Newsletter sign-up POST vs a bare Django form POST "
+            "(gunicorn, 2 sync workers, wrk -c8)",
+            signup_rows(database_url),
+        )
+    if "campaign" not in parts:
+        return
 
     django_setup(database_url)
     port = _free_port()

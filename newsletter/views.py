@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from urllib.parse import quote, urlencode
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -30,7 +33,6 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-@never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     """The sign-up form: a page on GET; on POST the same answer for every address.
@@ -40,7 +42,10 @@ def signup(request: HttpRequest) -> HttpResponse:
     the same JSON for the in-place form).
     """
     if request.method != "POST":
-        return render(request, "newsletter/signup.html", {"form": SignupForm()})
+        # The page holds a CSRF token; answers to POSTs are never cached anyway.
+        response = render(request, "newsletter/signup.html", {"form": SignupForm()})
+        add_never_cache_headers(response)
+        return response
     form = SignupForm(request.POST)
     if not signup_allowed(request):
         form.is_valid()
@@ -58,7 +63,12 @@ def signup(request: HttpRequest) -> HttpResponse:
         )
     if _wants_json(request):
         return JsonResponse({"ok": True, "message": SUCCESS_MESSAGE})
-    return redirect("newsletter:thanks", permanent=False)
+    return HttpResponseRedirect(_thanks_url())
+
+
+@functools.cache
+def _thanks_url() -> str:
+    return reverse("newsletter:thanks")
 
 
 def _signup_failed(request: HttpRequest, form: SignupForm, *, status: int) -> HttpResponse:
