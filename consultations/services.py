@@ -61,14 +61,30 @@ class Booking:
     created: bool
 
 
+def _enqueue(task: Any, **kwargs: Any) -> None:
+    """Queue ``task`` after commit; if the broker cannot take it, run it here.
+
+    The booking is already committed when this runs, so a broker outage must
+    not turn her confirmation into an error page; sending inline is slower
+    but loses nothing. A failure there is logged (ids only) and swallowed.
+    """
+
+    def send() -> None:
+        try:
+            task.delay(**kwargs)
+        except Exception:
+            logger.exception("could not queue %s %s; running it inline", task.name, kwargs)
+            try:
+                task.run(**kwargs)
+            except Exception:
+                logger.exception("%s %s failed inline", task.name, kwargs)
+
+    transaction.on_commit(send)
+
+
 def _queue(event: str, consultation: Consultation) -> None:
-    consultation_id = consultation.pk
-    transaction.on_commit(
-        lambda: tasks.send_consultation_email.delay(consultation_id=consultation_id, event=event)
-    )
-    transaction.on_commit(
-        lambda: tasks.send_therapist_notice.delay(consultation_id=consultation_id, event=event)
-    )
+    _enqueue(tasks.send_consultation_email, consultation_id=consultation.pk, event=event)
+    _enqueue(tasks.send_therapist_notice, consultation_id=consultation.pk, event=event)
 
 
 def manage_link_issue(*, consultation: Consultation) -> str:
@@ -186,10 +202,7 @@ def consultation_transition(
         logger.info("consultation %s cancelled by %s", consultation.pk, by)
         _queue("cancelled", consultation)
         if _freed_time_bookable(appointment):
-            consultation_id = consultation.pk
-            transaction.on_commit(
-                lambda: tasks.notify_waitlist.delay(consultation_id=consultation_id)
-            )
+            _enqueue(tasks.notify_waitlist, consultation_id=consultation.pk)
     return consultation
 
 

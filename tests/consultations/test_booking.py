@@ -324,3 +324,21 @@ def test_a_tampered_form_key_is_reported_and_replaced(client, booking_data):
     assert len(fresh) == 36
     retried = client.post("/consultation/", booking_data(submission_id=fresh))
     assert retried.status_code == 302
+
+
+def test_a_broker_outage_still_confirms_and_sends_inline(
+    client, booking_data, django_capture_on_commit_callbacks, mailoutbox, monkeypatch
+):
+    from consultations import tasks
+
+    def broker_down(**kwargs: object) -> None:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(tasks.send_consultation_email, "delay", broker_down)
+    monkeypatch.setattr(tasks.send_therapist_notice, "delay", broker_down)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/consultation/", booking_data())
+
+    assert response.status_code == 302
+    assert sorted(m.to[0] for m in mailoutbox) == ["hello@harborlight.example", "nora@example.com"]

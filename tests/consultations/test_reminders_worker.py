@@ -48,7 +48,15 @@ def due_reminders(count: int) -> list[Reminder]:
 
 
 def dispatch() -> None:
-    app.send_task("practice.calendar.dispatch_reminders")
+    """What beat does every minute: send the dispatcher task through Redis.
+
+    On a connection of its own rather than the app's shared producer pool,
+    which another test in the same process may have closed.
+    """
+    with app.connection_for_write() as connection:
+        app.send_task(
+            "practice.calendar.dispatch_reminders", producer=app.amqp.Producer(connection)
+        )
 
 
 def test_a_real_worker_sends_each_due_reminder(celery_worker, smtp_sink, practice_profile):
