@@ -135,6 +135,16 @@ def main() -> None:
     with serve(database_url) as base:
         bare = load(f"{base}/bench/bare/")
         rows.append({"page": "bare template", **bare, "ratio": 1.0})
+        # A second baseline: a bare page with a one-field form, which pays for
+        # a CSRF token as the booking page does.
+        bare_form = load(f"{base}/bench/bare-form/")
+        rows.append(
+            {
+                "page": "bare form page (CSRF)",
+                **bare_form,
+                "ratio": round(bare_form["rps"] / bare["rps"], 2),
+            }
+        )
         for path in ("/consultation/", "/consultation/slots.json?tz=America/New_York"):
             result = load(f"{base}{path}")
             rows.append({"page": path, **result, "ratio": round(result["rps"] / bare["rps"], 2)})
