@@ -151,7 +151,7 @@ ARTICLES = [
     DemoArticle(
         slug="what-happens-in-preparation",
         title="What Happens in Preparation",
-        summary="The meetings before a medicine session, and why they matter as much as it.",
+        summary="What the meetings before a medicine session are for, and why they matter.",
         body=PREPARATION,
         published=(2026, 2, 17),
     ),
