@@ -230,3 +230,50 @@ def test_twenty_threads_booking_one_slot_make_one_booking(practice_profile):
 
     assert sorted(outcomes) == ["booked"] + ["taken"] * 19
     assert Appointment.objects.occupying().count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_kinds_racing_for_one_time_leave_one_winner(practice_profile):
+    # Blocked time placed by hand and public bookings take different locks,
+    # so here only the exclusion constraint stands between them.
+    needs_postgres()
+    open_weekdays()
+    barrier = threading.Barrier(20)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def book(kind: str) -> None:
+        try:
+            barrier.wait()
+            by_hand = kind == AppointmentKind.BLOCKED
+            appointment_book(kind=kind, start=FIRST_SLOT, offered_only=not by_hand, now=NOW)
+            result = "booked"
+        except SlotUnavailable:
+            result = "taken"
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(result)
+
+    kinds = [AppointmentKind.CONSULTATION, AppointmentKind.BLOCKED] * 10
+    threads = [threading.Thread(target=book, args=(kind,)) for kind in kinds]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["booked"] + ["taken"] * 19
+    assert Appointment.objects.occupying().count() == 1
+
+
+def test_a_refusal_by_the_constraint_reads_as_taken(weekly_hours, frozen_now, monkeypatch):
+    # As if another writer inserted between the check and the insert.
+    needs_postgres()
+    from practice.calendar.models import AppointmentQuerySet
+
+    AppointmentFactory(start=FIRST_SLOT)
+    monkeypatch.setattr(AppointmentQuerySet, "overlapping", lambda self, start, end: self.none())
+
+    with pytest.raises(SlotUnavailable):
+        appointment_book(kind=AppointmentKind.BLOCKED, start=FIRST_SLOT, offered_only=False)
+    assert Appointment.objects.count() == 1
