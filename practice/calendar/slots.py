@@ -224,11 +224,12 @@ def available_slots(
         # is one subtraction away from UTC; only change days take the careful
         # path that drops skipped wall times.
         steady = offset == zone.utcoffset(midnight + timedelta(hours=23, minutes=59))
+        midnight_utc = (midnight - offset).replace(tzinfo=UTC)
         for window_first, window_last in availability.windows(day):
             window_end_at = _boundary(day, window_last, zone)
             for minute in range(window_first, window_last, step):
                 if steady:
-                    start = (midnight + timedelta(minutes=minute) - offset).replace(tzinfo=UTC)
+                    start = midnight_utc + timedelta(minutes=minute)
                 else:
                     start = _instant(day, minute, zone)  # type: ignore[assignment]
                     if start is None:
