@@ -26,8 +26,8 @@ restart, a redelivered task or a second worker never mails a reader twice and
 never leaves one out, with two exceptions:
 
 - if the sender dies in the few microseconds between handing the final "."
-  and handing COMMIT to the kernel (between steps 5 and 6), that one reader
-  may get the message twice;
+  and handing COMMIT to the kernel (between steps 5 and 6), or the database
+  itself fails that COMMIT, that one reader may get the message twice;
 - if the server refuses a complete message and the sender dies before step 7
   records it, that one reader is counted as sent but was not.
 

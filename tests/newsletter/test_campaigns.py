@@ -213,3 +213,24 @@ def test_unconfirmed_readers_get_one_reminder_then_are_purged(
     with time_machine.travel(start + timedelta(days=31)):
         assert services.subscribers_tidy_unconfirmed() == (0, 1)
     assert list(Subscriber.objects.values_list("email", flat=True)) == ["nora@example.com"]
+
+
+def test_a_deferral_from_the_mail_server_leaves_the_reader_pending_for_a_retry(
+    smtp_sink, practice_profile, fast_sending, django_capture_on_commit_callbacks
+):
+    from newsletter.sending import TransientSendError
+    from tests.support.smtp import _Handler
+
+    class Deferring(_Handler):
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+            return "451 Try again later"
+
+    smtp_sink.controller.handler = Deferring(smtp_sink)
+    SubscriberFactory(email="ada@example.com", confirmed=True)
+    campaign = _start(CampaignFactory(), django_capture_on_commit_callbacks)
+
+    with pytest.raises(TransientSendError):
+        services.campaign_send_batch(campaign_id=campaign.pk)
+
+    assert services.campaign_progress(campaign)["pending"] == 1
+    assert smtp_sink.messages == []
