@@ -186,3 +186,22 @@ def test_an_article_becomes_a_draft_campaign(admin_client_mfa):
     campaign = Campaign.objects.get()
     assert (campaign.subject, campaign.article, campaign.status) == ("Rest", article, "draft")
     assert response["Location"] == f"/admin/newsletter/campaign/{campaign.pk}/change/"
+
+
+@pytest.mark.parametrize("path", ["/admin/newsletter/campaign/", "/admin/newsletter/article/"])
+def test_campaign_and_article_lists_have_a_flat_query_count(
+    admin_client_mfa, django_assert_max_num_queries, path
+):
+    def add(count: int) -> None:
+        for _ in range(count):
+            article = ArticleFactory()
+            campaign = CampaignFactory(article=article, status=Campaign.Status.SENDING)
+            campaign.deliveries.create(subscriber=SubscriberFactory(confirmed=True))
+
+    add(2)
+    admin_client_mfa.get(path)
+    with django_assert_max_num_queries(12):
+        admin_client_mfa.get(path)
+    add(15)
+    with django_assert_max_num_queries(12):
+        admin_client_mfa.get(path)

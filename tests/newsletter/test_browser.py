@@ -56,6 +56,18 @@ def test_signup_in_place_with_javascript_then_confirm_from_the_email(site, page,
     assert (ada.status, ada.first_name, ada.consent_page) == ("confirmed", "Ada", "/about/")
 
 
+def test_signup_in_place_on_a_phone(site, phone_page, smtp_sink):
+    phone_page.goto(f"{site}/articles/")
+    footer = phone_page.locator(".site-footer")
+
+    footer.get_by_label("Email").fill("ada@example.com")
+    footer.get_by_role("button", name="Sign Up").tap()
+
+    footer.get_by_text(SUCCESS).wait_for()
+    assert smtp_sink.wait_for(1)[0]["To"] == "ada@example.com"
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
 def test_signup_with_javascript_shows_what_to_fix(site, page):
     page.goto(f"{site}/")
     footer = page.locator(".site-footer")
