@@ -138,12 +138,7 @@ def admin_client_mfa(client, therapist):  # type: ignore[no-untyped-def]
 def smtp_sink(settings) -> Iterator[SMTPSink]:  # type: ignore[no-untyped-def]
     sink = SMTPSink()
     sink.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = sink.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
+    sink.configure_django(settings)
     try:
         yield sink
     finally:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import email
 import email.policy
+import socket
 import threading
 import time
+from collections.abc import Callable
 from email.message import EmailMessage
+from typing import Any
 
 from aiosmtpd.controller import Controller
 
@@ -23,12 +26,23 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class SMTPSink:
-    def __init__(self) -> None:
+    """``handler_factory(sink)`` may give a handler of another behaviour (slow, failing)."""
+
+    def __init__(self, handler_factory: Callable[[SMTPSink], object] | None = None) -> None:
         self.messages: list[EmailMessage] = []
         self.recipients: list[str] = []
         self.lock = threading.Lock()
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=0)
+        self.handler = handler_factory(self) if handler_factory else _Handler(self)
+        # aiosmtpd 1.4 cannot start on port 0 (its start-up check connects to
+        # the port it was given), so a free port is picked first.
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=_free_port())
 
     def start(self) -> None:
         self.controller.start()
@@ -38,7 +52,16 @@ class SMTPSink:
 
     @property
     def port(self) -> int:
-        return int(self.controller.server.sockets[0].getsockname()[1])
+        return int(self.controller.port)
+
+    def configure_django(self, settings: Any) -> None:
+        """Send this process's Django email to the sink (``settings`` is pytest-django's)."""
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = self.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
 
     @property
     def url(self) -> str:
