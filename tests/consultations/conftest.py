@@ -119,14 +119,6 @@ def assert_nothing_clinical(text: str) -> None:
 # --- A real SMTP server --------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class _SlowHandler:
     """Accepts a message only after ``delay`` seconds, like a busy mail server.
 
@@ -155,40 +147,14 @@ class _SlowHandler:
         return "250 Message accepted for delivery"
 
 
-def _start_sink(settings, handler_factory=None):  # type: ignore[no-untyped-def]
-    from aiosmtpd.controller import Controller
-
-    from tests.support.smtp import SMTPSink, _Handler
-
-    sink = SMTPSink()
-    handler = handler_factory(sink) if handler_factory else _Handler(sink)
-    # aiosmtpd 1.4 cannot start on port 0 (its start-up check connects to the
-    # port it was given), so a free port is picked first.
-    sink.controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    sink.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = sink.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    return sink, handler
-
-
-@pytest.fixture
-def smtp_sink(settings):  # type: ignore[no-untyped-def]
-    sink, _ = _start_sink(settings)
-    try:
-        yield sink
-    finally:
-        sink.stop()
-
-
 @pytest.fixture
 def slow_smtp_sink(settings):  # type: ignore[no-untyped-def]
     """A sink that takes a second to accept each message; ``.handler.started`` counts."""
-    sink, handler = _start_sink(settings, lambda s: _SlowHandler(s, delay=1.0))
-    sink.handler = handler  # type: ignore[attr-defined]
+    from tests.support.smtp import SMTPSink
+
+    sink = SMTPSink(handler_factory=lambda s: _SlowHandler(s, delay=1.0))
+    sink.start()
+    sink.configure_django(settings)
     try:
         yield sink
     finally:
