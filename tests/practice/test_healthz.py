@@ -64,11 +64,10 @@ def broker_at():
 
     def point(url: str) -> None:
         celery_app.conf.broker_url = url
-        # Drop the pooled connections so the next use connects to ``url``;
-        # a fresh pool is made on demand (a closed one would refuse forever).
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
-            celery_app._pool = None
+        # Forget (without closing) the app's pools: kombu keeps one global
+        # pool per broker URL, so the next use picks ``url``'s, and pointing
+        # back finds the original still open for the tests that follow.
+        celery_app._pool = None
         celery_app.amqp._producer_pool = None
 
     yield point
