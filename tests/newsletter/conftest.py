@@ -45,11 +45,18 @@ def reader(db: None, practice_profile):  # type: ignore[no-untyped-def]
 def eager_tasks(settings):  # type: ignore[no-untyped-def]
     """Run Celery tasks in the test process (for tests about what they do, not how)."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    from celery import current_app
+
     from practice.celery import app
 
-    app.conf.task_always_eager = True
+    # shared_task resolves to whichever app is current, which another test
+    # may have replaced; make both run tasks in place.
+    apps = {id(app): app, id(current_app._get_current_object()): current_app}
+    for each in apps.values():
+        each.conf.task_always_eager = True
     yield
-    app.conf.task_always_eager = False
+    for each in apps.values():
+        each.conf.task_always_eager = False
 
 
 def _free_port() -> int:
