@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from practice.admin_actions import service_action
 from practice.admin_audit import AuditedAdminMixin
 from practice.models import Appointment, Client
 
@@ -51,26 +52,14 @@ class WhenFilter(admin.SimpleListFilter):
 
 
 def _transition_action(to: str, label: str):  # type: ignore[no-untyped-def]
-    @admin.action(description=label, permissions=["change"])
-    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:  # type: ignore[type-arg]
-        changed = 0
-        for consultation in queryset:
-            try:
-                consultation_transition(consultation=consultation, to=to)
-                changed += 1
-            except ValidationError as exc:
-                modeladmin.message_user(
-                    request, f"{consultation}: {exc.messages[0]}", messages.WARNING
-                )
-        if changed:
-            modeladmin.message_user(
-                request,
-                f"{changed} consultation(s) marked {Appointment.Status(to).label.lower()}.",
-                messages.SUCCESS,
-            )
-
-    action.__name__ = f"mark_{to}"
-    return action
+    return service_action(
+        name=f"mark_{to}",
+        label=label,
+        apply=lambda consultation: consultation_transition(consultation=consultation, to=to),
+        done=lambda count: (
+            f"{count} consultation(s) marked {Appointment.Status(to).label.lower()}."
+        ),
+    )
 
 
 @admin.register(Consultation)

@@ -1,8 +1,6 @@
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.contrib import admin
 
+from practice.admin_actions import service_action
 from practice.admin_audit import AuditedAdminMixin
 from practice.models import Client
 
@@ -11,20 +9,12 @@ from .services import course_advance
 
 
 def _advance_action(to: str, label: str):  # type: ignore[no-untyped-def]
-    @admin.action(description=label, permissions=["change"])
-    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:  # type: ignore[type-arg]
-        moved = 0
-        for course in queryset:
-            try:
-                course_advance(course=course, to=to)
-                moved += 1
-            except ValidationError as exc:
-                modeladmin.message_user(request, f"{course}: {exc.messages[0]}", messages.WARNING)
-        if moved:
-            modeladmin.message_user(request, f"{moved} course(s) moved.", messages.SUCCESS)
-
-    action.__name__ = f"move_to_{to}"
-    return action
+    return service_action(
+        name=f"move_to_{to}",
+        label=label,
+        apply=lambda course: course_advance(course=course, to=to),
+        done=lambda count: f"{count} course(s) moved.",
+    )
 
 
 @admin.register(Course)

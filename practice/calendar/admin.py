@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.contrib import admin
 from django.http import HttpRequest
+
+from practice.admin_actions import service_action
 
 from .models import (
     Appointment,
@@ -78,31 +78,19 @@ class AppointmentAddForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 def _status_action(to: str, label: str):  # type: ignore[no-untyped-def]
-    @admin.action(description=label, permissions=["change"])
-    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:  # type: ignore[type-arg]
-        changed = 0
-        for appointment in queryset:
-            if appointment.kind == AppointmentKind.CONSULTATION:
-                # Her emails and the waitlist hang off the consultation's own
-                # actions; changing only the calendar row would skip them.
-                modeladmin.message_user(
-                    request,
-                    f"{appointment}: change free consultations from the consultations list.",
-                    messages.WARNING,
-                )
-                continue
-            try:
-                appointment_transition(appointment=appointment, to=to)
-                changed += 1
-            except ValidationError as exc:
-                modeladmin.message_user(
-                    request, f"{appointment}: {exc.messages[0]}", messages.WARNING
-                )
-        if changed:
-            modeladmin.message_user(request, f"{changed} appointment(s) changed.", messages.SUCCESS)
-
-    action.__name__ = f"mark_{to}"
-    return action
+    return service_action(
+        name=f"mark_{to}",
+        label=label,
+        apply=lambda appointment: appointment_transition(appointment=appointment, to=to),
+        done=lambda count: f"{count} appointment(s) changed.",
+        # Her emails and the waitlist hang off the consultation's own actions;
+        # changing only the calendar row would skip them.
+        skip=lambda appointment: (
+            "change free consultations from the consultations list."
+            if appointment.kind == AppointmentKind.CONSULTATION
+            else None
+        ),
+    )
 
 
 @admin.register(Appointment)

@@ -61,3 +61,24 @@ def test_a_new_course_may_start_after_the_last_one_closed():
     second = course_start(client=client)
 
     assert second.phase == "preparation"
+
+
+def test_the_admin_moves_the_selected_courses_and_names_the_ones_it_cannot(admin_client_mfa):
+    ready = CourseFactory()
+    stuck = CourseFactory()
+    course_advance(course=stuck, to="withdrawn")
+
+    response = admin_client_mfa.post(
+        "/admin/kap_sessions/course/",
+        {"action": "move_to_dosing", "_selected_action": [ready.pk, stuck.pk]},
+        follow=True,
+    )
+
+    ready.refresh_from_db()
+    stuck.refresh_from_db()
+    assert (ready.phase, stuck.phase) == ("dosing", "withdrawn")
+    notes = [str(m) for m in response.context["messages"]]
+    assert notes == [
+        f"{stuck}: A course in withdrawn cannot move to dosing.",
+        "1 course(s) moved.",
+    ]

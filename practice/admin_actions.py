@@ -1,0 +1,51 @@
+"""One shape for admin actions that move each selected row through a service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+
+def service_action(
+    *,
+    name: str,
+    label: str,
+    apply: Callable[[Any], object],
+    done: Callable[[int], str],
+    skip: Callable[[Any], str | None] = lambda obj: None,
+) -> Callable[..., None]:
+    """An admin action calling ``apply(obj)`` for each selected row.
+
+    A row the service refuses (``ValidationError``) is reported by name and the
+    others go on; ``skip(obj)`` may return a reason to leave a row alone.
+    ``done(count)`` words the success message.
+    """
+
+    @admin.action(description=label, permissions=["change"])
+    def action(
+        modeladmin: admin.ModelAdmin,  # type: ignore[type-arg]
+        request: HttpRequest,
+        queryset: QuerySet[Model],
+    ) -> None:
+        changed = 0
+        for obj in queryset:
+            reason = skip(obj)
+            if reason:
+                modeladmin.message_user(request, f"{obj}: {reason}", messages.WARNING)
+                continue
+            try:
+                apply(obj)
+            except ValidationError as exc:
+                modeladmin.message_user(request, f"{obj}: {exc.messages[0]}", messages.WARNING)
+                continue
+            changed += 1
+        if changed:
+            modeladmin.message_user(request, done(changed), messages.SUCCESS)
+
+    action.__name__ = name
+    return action
