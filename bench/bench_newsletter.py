@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-import bench.common
 from bench.common import (
     PYTHON,
     ROOT,
@@ -38,17 +37,6 @@ from bench.common import (
 
 SIZES = (5_000, 20_000)
 EMAIL = "reader@example.com"
-
-
-def _lua_with_spaces(value: str) -> str:
-    # bench.common quotes Lua strings as [==[...]==], so a header line reads
-    # wrk.headers[[==[Cookie]==]], which Lua parses as a call with a long
-    # string: the script fails, and wrk silently sends plain GETs. Spaces
-    # inside the brackets make it valid (harmless once common.py is fixed).
-    return " [==[" + value + "]==] "
-
-
-bench.common._lua = _lua_with_spaces
 
 
 def signup_rows(database_url: str) -> list[dict[str, object]]:

@@ -168,7 +168,9 @@ def load(
         method=_lua(method),
         body=_lua(body),
         headers="\n".join(
-            f"wrk.headers[{_lua(k)}] = {_lua(v)}" for k, v in (headers or {}).items()
+            # The spaces matter: ``[[==[`` would open a Lua long string.
+            f"wrk.headers[ {_lua(k)} ] = {_lua(v)}"
+            for k, v in (headers or {}).items()
         ),
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
@@ -177,9 +179,11 @@ def load(
     base = ["wrk", "-t1", f"-c{connections}", "--latency", "-s", lua]
     if warmup:
         subprocess.run([*base, f"-d{warmup}s", url], check=True, capture_output=True)
-    out = subprocess.run(
-        [*base, f"-d{seconds}s", url], check=True, capture_output=True, text=True
-    ).stdout
+    run = subprocess.run([*base, f"-d{seconds}s", url], check=True, capture_output=True, text=True)
+    # wrk runs on with plain GETs when its script does not load; refuse that.
+    if "error" in run.stderr.lower():
+        raise RuntimeError(f"wrk could not load its script: {run.stderr.strip()}")
+    out = run.stdout
     Path(lua).unlink()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)

@@ -24,6 +24,13 @@ urlpatterns = [
     *[path("", include(module)) for module in settings.PRACTICE_APP_URLCONFS],
 ]
 
+if settings.DEBUG:
+    # Uploaded files (article images) in the quick start; production serves
+    # MEDIA_ROOT from the web server or object storage in front of Django.
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
 handler400 = "practice.views.bad_request"
 handler403 = "practice.views.permission_denied"
 handler404 = "practice.views.page_not_found"

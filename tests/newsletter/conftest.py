@@ -57,38 +57,3 @@ def eager_tasks(settings):  # type: ignore[no-untyped-def]
     yield
     for each in apps.values():
         each.conf.task_always_eager = False
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_sink(settings):  # type: ignore[no-untyped-def]
-    """The shared sink on a fixed free port.
-
-    aiosmtpd 1.4 cannot start on port 0 (its start-up check connects to the
-    port it was given), which the shared fixture asks for; this one picks a
-    free port first and is otherwise the same.
-    """
-    from aiosmtpd.controller import Controller
-
-    from tests.support.smtp import SMTPSink, _Handler
-
-    sink = SMTPSink()
-    sink.controller = Controller(_Handler(sink), hostname="127.0.0.1", port=_free_port())
-    sink.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = sink.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    try:
-        yield sink
-    finally:
-        sink.stop()

@@ -85,3 +85,11 @@ def test_a_form_sent_without_its_csrf_token_gets_a_friendly_page(practice_profil
 
     assert response.status_code == 403
     assert "Please send that form again" in response.content.decode()
+
+
+def test_the_navigation_marks_the_current_section(client, practice_profile):
+    html = client.get("/articles/").content.decode()
+
+    assert '<a href="/articles/" aria-current="page">Articles</a>' in html
+    assert '<a href="/about/">About</a>' in html
+
