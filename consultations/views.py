@@ -30,6 +30,7 @@ from practice.calendar.cache import cached_slots, calendar_cache_key, memo_get, 
 from practice.calendar.slots import available_slots, kind_settings
 from practice.identity import practice_profile
 from practice.models import Appointment, AppointmentKind
+from practice.pagecache import CSRF_HOLE, has_pending_messages
 
 from .forms import SLOT_GONE, BookingForm, CancelForm, RescheduleForm, WaitlistForm
 from .models import Consultation
@@ -163,20 +164,11 @@ def _render_book(
 # but for two values: the CSRF token and the form's idempotency key. It is
 # rendered once with placeholders, cached with the slots, and the two holes are
 # filled per request.
-CSRF_HOLE = "__csrf_token_hole__"
 SUBMISSION_HOLE = "00000000-0000-4000-8000-00000000f111"
 
 
-def _has_pending_messages(request: HttpRequest) -> bool:
-    if request.COOKIES.get("messages"):
-        return True
-    if settings.SESSION_COOKIE_NAME in request.COOKIES:
-        return bool(request.session.get("_messages"))
-    return False
-
-
 def _blank_book_page(request: HttpRequest, zone: ZoneInfo) -> HttpResponse:
-    if _has_pending_messages(request):
+    if has_pending_messages(request):
         form = BookingForm(initial={"submission_id": uuid.uuid4(), "time_zone": zone.key})
         return _render_book(request, form, zone)
     page_from = request.GET.get("from", "")

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from practice.mail import absolute_url
+from practice.pagecache import shared_page
 
 from . import services
 from .consent import FAILURE_MESSAGE, SUCCESS_MESSAGE
@@ -173,9 +174,11 @@ def preferences_delete(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_safe
 def article_list(request: HttpRequest) -> HttpResponse:
-    paginator = Paginator(Article.objects.live().newest_first(), ARTICLES_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
-    return render(request, "newsletter/article_list.html", {"page_obj": page})
+    def context() -> dict[str, object]:
+        paginator = Paginator(Article.objects.live().newest_first(), ARTICLES_PER_PAGE)
+        return {"page_obj": paginator.get_page(request.GET.get("page"))}
+
+    return shared_page(request, "newsletter/article_list.html", context)
 
 
 def share_links(article: Article) -> list[tuple[str, str]]:
@@ -194,13 +197,21 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(Article.objects.select_related("author"), slug=slug)
     if not article.is_live and not request.user.is_staff:
         raise Http404("No such article.")
-    return render(
+    context = {
+        "article": article,
+        "share_links": share_links(article),
+        "canonical_url": absolute_url(article.get_absolute_url()),
+    }
+    if not article.is_live:
+        # A staff preview of a draft is never shared with other visitors.
+        return render(
+            request,
+            "newsletter/article_detail.html",
+            {**context, "body_html": markdown_to_html(article.body)},
+        )
+    return shared_page(
         request,
         "newsletter/article_detail.html",
-        {
-            "article": article,
-            "body_html": markdown_to_html(article.body),
-            "share_links": share_links(article),
-            "canonical_url": absolute_url(article.get_absolute_url()),
-        },
+        lambda: {**context, "body_html": markdown_to_html(article.body)},
+        key=f"{article.pk}:{article.updated_at.timestamp()}",
     )

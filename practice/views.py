@@ -6,31 +6,32 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from . import health
+from .pagecache import shared_page
 
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "practice/home.html")
+    return shared_page(request, "practice/home.html")
 
 
 @require_safe
 def about(request: HttpRequest) -> HttpResponse:
-    return render(request, "practice/about.html")
+    return shared_page(request, "practice/about.html")
 
 
 @require_safe
 def how_it_works(request: HttpRequest) -> HttpResponse:
-    return render(request, "practice/how_it_works.html")
+    return shared_page(request, "practice/how_it_works.html")
 
 
 @require_safe
 def terms(request: HttpRequest) -> HttpResponse:
-    return render(request, "practice/terms.html")
+    return shared_page(request, "practice/terms.html")
 
 
 @require_safe
 def privacy(request: HttpRequest) -> HttpResponse:
-    return render(request, "practice/privacy.html")
+    return shared_page(request, "practice/privacy.html")
 
 
 @never_cache

@@ -43,10 +43,13 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 @pytest.fixture(autouse=True)
 def _fresh_practice_profile_cache() -> Iterator[None]:
     from practice.identity import practice_profile_forget
+    from practice.pagecache import shared_pages_forget
 
     practice_profile_forget()
+    shared_pages_forget()
     yield
     practice_profile_forget()
+    shared_pages_forget()
 
 
 @pytest.fixture(autouse=True)
