@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from datetime import datetime
 from urllib.parse import quote, urlencode
 
 from django.core.paginator import Paginator
@@ -16,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from practice.mail import absolute_url
-from practice.pagecache import shared_page
+from practice.pagecache import remember, shared_page
 
 from . import services
 from .consent import FAILURE_MESSAGE, SUCCESS_MESSAGE
@@ -192,26 +193,34 @@ def share_links(article: Article) -> list[tuple[str, str]]:
     ]
 
 
-@require_safe
-def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article = get_object_or_404(Article.objects.select_related("author"), slug=slug)
-    if not article.is_live and not request.user.is_staff:
-        raise Http404("No such article.")
-    context = {
+def _article_context(article: Article) -> dict[str, object]:
+    return {
         "article": article,
+        "body_html": markdown_to_html(article.body),
         "share_links": share_links(article),
         "canonical_url": absolute_url(article.get_absolute_url()),
     }
-    if not article.is_live:
-        # A staff preview of a draft is never shared with other visitors.
-        return render(
-            request,
-            "newsletter/article_detail.html",
-            {**context, "body_html": markdown_to_html(article.body)},
-        )
+
+
+@require_safe
+def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    # Which live article a slug names is remembered like the page itself, so a
+    # shared page costs no query; the article and its Markdown are read only
+    # when the page has to be rendered again.
+    live: tuple[int, datetime] | None = remember(  # type: ignore[assignment]
+        f"article-slug|{slug}",
+        lambda: Article.objects.live().filter(slug=slug).values_list("pk", "updated_at").first(),
+    )
+    if live is None:
+        # A staff preview of a draft or a scheduled article, never shared.
+        article = get_object_or_404(Article.objects.select_related("author"), slug=slug)
+        if not request.user.is_staff:
+            raise Http404("No such article.")
+        return render(request, "newsletter/article_detail.html", _article_context(article))
+    pk, updated_at = live
     return shared_page(
         request,
         "newsletter/article_detail.html",
-        lambda: {**context, "body_html": markdown_to_html(article.body)},
-        key=f"{article.pk}:{article.updated_at.timestamp()}",
+        lambda: _article_context(Article.objects.select_related("author").get(pk=pk)),
+        key=f"{pk}:{updated_at.timestamp()}",
     )

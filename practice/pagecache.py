@@ -26,7 +26,7 @@ from .identity import practice_profile
 
 CSRF_HOLE = "__csrf_token_hole__"
 _MAX_PAGES = 256
-_pages: dict[str, tuple[float, str]] = {}
+_pages: dict[str, tuple[float, object]] = {}
 
 
 def has_pending_messages(request: HttpRequest) -> bool:
@@ -57,17 +57,32 @@ def shared_page(
     profile = practice_profile()
     version = profile.updated_at.timestamp() if profile.updated_at else 0
     cache_key = f"{template_name}|{request.get_full_path()}|{key}|{version}"
-    now = time.monotonic()
-    hit = _pages.get(cache_key)
-    if hit is None or hit[0] <= now:
-        html = render_to_string(
+    html = remember(
+        cache_key,
+        lambda: render_to_string(
             template_name, {**_context(context), "csrf_token": CSRF_HOLE}, request=request
-        )
+        ),
+        max_age=max_age,
+    )
+    return HttpResponse(str(html).replace(CSRF_HOLE, get_token(request)))
+
+
+def remember(key: str, compute: Callable[[], object], *, max_age: float = 30.0) -> object:
+    """``compute()``, kept in this process for ``max_age`` seconds under ``key``.
+
+    ``None`` is not kept: "nothing there yet" (a scheduled article) is asked
+    again on the next request.
+    """
+    now = time.monotonic()
+    hit = _pages.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = compute()
+    if value is not None:
         if len(_pages) >= _MAX_PAGES:
             _pages.clear()
-        hit = (now + max_age, html)
-        _pages[cache_key] = hit
-    return HttpResponse(hit[1].replace(CSRF_HOLE, get_token(request)))
+        _pages[key] = (now + max_age, value)
+    return value
 
 
 def _context(
