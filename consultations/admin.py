@@ -115,25 +115,21 @@ class ConsultationAdmin(AuditedAdminMixin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Consultation]:
         now = timezone.now()
         # Upcoming first (soonest at the top), then the past (latest first).
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("appointment", "client")
-            .annotate(
-                is_past=Case(
-                    When(appointment__start__lt=now, then=Value(1)),
-                    default=Value(0),
-                    output_field=IntegerField(),
-                ),
-                upcoming_start=Case(
-                    When(appointment__start__gte=now, then=F("appointment__start"))
-                ),
-            )
-            .order_by("is_past", F("upcoming_start").asc(nulls_last=True), "-appointment__start")
+        # Not super(): it orders before the annotations that the ordering uses.
+        queryset = Consultation.objects.select_related("appointment", "client").annotate(
+            is_past=Case(
+                When(appointment__start__lt=now, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            upcoming_start=Case(When(appointment__start__gte=now, then=F("appointment__start"))),
         )
+        return queryset.order_by(*self.get_ordering(request))
 
-    def get_ordering(self, request: HttpRequest) -> list[str]:
-        return []
+    def get_ordering(self, request: HttpRequest) -> list[Any]:  # type: ignore[override]
+        # Given here rather than in get_queryset: the change list would put the
+        # model's default (newest booking first) ahead of a queryset's order.
+        return ["is_past", F("upcoming_start").asc(nulls_last=True), "-appointment__start"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Consultations are booked through the public page so the calendar,

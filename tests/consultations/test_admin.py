@@ -26,6 +26,12 @@ def test_the_list_puts_upcoming_first_soonest_at_the_top(admin_client_mfa):
     later = consultation_at(FIRST_SLOT + timedelta(days=3), first_name="Later")
     soon = consultation_at(FIRST_SLOT, first_name="Soon")
     older = consultation_at(NOW - timedelta(days=9), first_name="Older")
+    # Booked in an order unlike the one wanted, so the booking time cannot
+    # stand in for the appointment time.
+    for minutes, consultation in enumerate([soon, past, older, later]):
+        Consultation.objects.filter(pk=consultation.pk).update(
+            created_at=NOW - timedelta(minutes=minutes)
+        )
 
     response = admin_client_mfa.get(LIST)
 
