@@ -47,7 +47,9 @@ from .services import (
 from .zones import zone_choices, zone_or_none
 
 SESSION_BOOKED = "consultation_booked"
-DAYS_PER_PAGE = 14
+# About a working week: on a phone the form must not sit below weeks of
+# times. "Later dates" pages on (static/js/consultation.js uses the same).
+DAYS_PER_PAGE = 5
 
 
 def _visitor_zone(request: HttpRequest, fallback: str | None = None) -> ZoneInfo:

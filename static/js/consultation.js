@@ -10,7 +10,7 @@
   var picker = document.getElementById("slot-picker");
   var zoneForm = document.querySelector("[data-zone-form]");
   var zoneSelect = document.getElementById("zone-select");
-  var DAYS_PER_PAGE = 14;
+  var DAYS_PER_PAGE = 5;
 
   function browserZone() {
     try {

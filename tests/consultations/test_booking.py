@@ -34,6 +34,23 @@ def test_the_page_explains_the_call_and_offers_times(client):
     assert '<select id="zone-select" name="tz">' in html
 
 
+def day_headings(html: str) -> list[str]:
+    return re.findall(r'class="slot-day-heading"[^>]*>([^<]+)<', html)
+
+
+def test_a_few_days_show_at_a_time_and_later_dates_follow_without_javascript(client):
+    first_page = client.get("/consultation/").content.decode()
+    later = re.search(r'<a href="([^"]+)">Later dates</a>', first_page)
+    assert later is not None
+    later_url = "/consultation/" + later.group(1).replace("&amp;", "&")
+    second_page = client.get(later_url).content.decode()
+
+    assert len(day_headings(first_page)) == 5
+    assert day_headings(second_page)[0] not in day_headings(first_page)
+    assert set(offered_values(first_page)).isdisjoint(offered_values(second_page))
+    assert "Earlier dates" in second_page
+
+
 def test_times_are_grouped_by_day_in_a_zone_ahead_of_the_practice(client):
     html = client.get("/consultation/?tz=Asia/Tokyo").content.decode()
 
