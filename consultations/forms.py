@@ -18,6 +18,7 @@ from practice.calendar.slots import is_offered, kind_settings
 from practice.models import AppointmentKind
 
 from .models import Consultation
+from .services import DETAIL_FIELDS
 from .zones import zone_or_none
 
 PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().\-]+$")
@@ -82,23 +83,7 @@ class BookingForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Consultation
-        fields = [
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "preferred_contact",
-            "meeting_mode",
-            "time_zone",
-            "reason",
-            "perinatal",
-            "perinatal_months",
-            "children_ages",
-            "prior_experience",
-            "medications",
-            "heard_from",
-            "consent_to_contact",
-        ]
+        fields = list(DETAIL_FIELDS)
         labels = {
             "first_name": "First name",
             "last_name": "Last name",
