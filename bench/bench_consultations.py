@@ -13,15 +13,11 @@ horizon (as many as a full practice holds) and the rest in its history.
 from __future__ import annotations
 
 import statistics
-import subprocess
 import time
 from datetime import timedelta
 
 from bench.common import (
-    PYTHON,
-    ROOT,
     bench_database,
-    bench_env,
     django_setup,
     load,
     report,
@@ -104,14 +100,7 @@ def _queries(path: str) -> int:
 
 
 def main() -> None:
-    database_url = bench_database("consultations")
-    subprocess.run(
-        [PYTHON, "manage.py", "seed_demo"],
-        cwd=ROOT,
-        env=bench_env(database_url),
-        check=True,
-        capture_output=True,
-    )
+    database_url = bench_database("consultations", seed=True)
     django_setup(database_url)
 
     engine_rows = []

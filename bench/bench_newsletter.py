@@ -176,14 +176,7 @@ def campaign_row(database_url: str, *, readers: int, smtp_port: int) -> dict[str
 
 def main() -> None:
     parts = os.environ.get("BENCH_NEWSLETTER_PARTS", "signup,campaign").split(",")
-    database_url = bench_database("newsletter")
-    subprocess.run(
-        [PYTHON, "manage.py", "seed_demo"],
-        cwd=ROOT,
-        env=bench_env(database_url),
-        check=True,
-        capture_output=True,
-    )
+    database_url = bench_database("newsletter", seed=True)
     if "signup" in parts:
         report(
             "Newsletter sign-up POST vs a bare Django form POST "

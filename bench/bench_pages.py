@@ -6,9 +6,7 @@ second of the bare page, measured side by side in one run.
 
 from __future__ import annotations
 
-import subprocess
-
-from bench.common import PYTHON, ROOT, bench_database, bench_env, load, report, serve
+from bench.common import bench_database, load, report, serve
 
 PAGES = ["/", "/how-it-works/", "/about/", "/terms/", "/privacy/", "/articles/"]
 
@@ -25,14 +23,7 @@ def first_article_path(database_url: str) -> str:
 
 
 def main() -> None:
-    database_url = bench_database("pages")
-    subprocess.run(
-        [PYTHON, "manage.py", "seed_demo"],
-        cwd=ROOT,
-        env=bench_env(database_url),
-        check=True,
-        capture_output=True,
-    )
+    database_url = bench_database("pages", seed=True)
     rows = []
     with serve(database_url) as base:
         bare = load(f"{base}/bench/bare/")

@@ -66,15 +66,27 @@ def _admin_sql(sql: str) -> None:
         c.execute(sql)
 
 
-def bench_database(name: str) -> str:
-    """Drop and create ``bench_<name>``, migrate it, collect static; return its URL."""
+def bench_database(name: str, *, seed: bool = False) -> str:
+    """Drop and create ``bench_<name>``, migrate it, collect static; return its URL.
+
+    ``seed`` adds the demo practice (``manage.py seed_demo``).
+    """
     db = f"bench_{re.sub(r'[^a-z0-9_]', '_', name.lower())}"
     _admin_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     _admin_sql(f'CREATE DATABASE "{db}"')
     url = ADMIN_URL.rsplit("/", 1)[0] + f"/{db}"
     env = bench_env(url)
-    for command in (["migrate", "--no-input", "-v0"], ["collectstatic", "--no-input", "-v0"]):
-        subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True)
+    commands = [["migrate", "--no-input", "-v0"], ["collectstatic", "--no-input", "-v0"]]
+    if seed:
+        commands.append(["seed_demo"])
+    for command in commands:
+        subprocess.run(
+            [PYTHON, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return url
 
 

@@ -17,19 +17,8 @@ from practice.admin_audit import AuditedAdminMixin
 from practice.models import Appointment, Client
 
 from .forms import AdminCancelForm
-from .models import Consultation, WaitlistEntry
+from .models import INTAKE_FIELDS, Consultation, WaitlistEntry
 from .services import consultation_convert_to_client, consultation_transition
-
-INTAKE_FIELDS = (
-    "reason",
-    "perinatal",
-    "perinatal_months",
-    "children_ages",
-    "prior_experience",
-    "medications",
-    "heard_from",
-    "consent_to_contact",
-)
 
 
 class WhenFilter(admin.SimpleListFilter):

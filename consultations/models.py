@@ -17,6 +17,28 @@ from django.utils import timezone
 
 from practice.models import Appointment, Client
 
+# What she tells about herself to be reached, and the intake: health answers
+# that stay in the database and the admin, never in mail, logs or calendars.
+CONTACT_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "preferred_contact",
+    "meeting_mode",
+    "time_zone",
+)
+INTAKE_FIELDS = (
+    "reason",
+    "perinatal",
+    "perinatal_months",
+    "children_ages",
+    "prior_experience",
+    "medications",
+    "heard_from",
+    "consent_to_contact",
+)
+
 
 class ConsultationQuerySet(models.QuerySet["Consultation"]):
     def with_appointment(self) -> ConsultationQuerySet:

@@ -27,7 +27,7 @@ from practice.calendar.slots import available_slots
 from practice.models import Appointment, AppointmentKind, Client, User
 
 from . import tasks
-from .models import Consultation, ManageLink, WaitlistEntry
+from .models import CONTACT_FIELDS, INTAKE_FIELDS, Consultation, ManageLink, WaitlistEntry
 from .tokens import token_hash, token_new
 
 logger = logging.getLogger(__name__)
@@ -35,23 +35,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["SlotUnavailable"]
 
 # The booking form's fields that are stored on the consultation as they are.
-DETAIL_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "preferred_contact",
-    "meeting_mode",
-    "time_zone",
-    "reason",
-    "perinatal",
-    "perinatal_months",
-    "children_ages",
-    "prior_experience",
-    "medications",
-    "heard_from",
-    "consent_to_contact",
-)
+DETAIL_FIELDS = (*CONTACT_FIELDS, *INTAKE_FIELDS)
 
 
 @dataclass(frozen=True)

@@ -104,4 +104,6 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
 from practice.calendar import admin as _calendar_admin  # noqa: E402,F401  (registers the calendar admin)

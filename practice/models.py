@@ -248,4 +248,6 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
 from practice.calendar.models import *  # noqa: E402,F401,F403  (calendar models live in their own module)

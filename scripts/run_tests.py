@@ -1,4 +1,4 @@
-"""`make test`: ruff, mypy, `makemigrations --check`, then the whole pytest suite.
+"""`make test`: ruff (lint, format), mypy, `makemigrations --check`, then pytest.
 
 Uses PostgreSQL and Redis when they answer (or where DATABASE_URL and
 REDIS_URL point), otherwise SQLite and the file-system broker, and says which.
@@ -86,6 +86,7 @@ def main() -> int:
         offline = {k: v for k, v in env.items() if k != "DATABASE_URL"}
         steps = [
             ((str(BIN / "ruff"), "check", "."), env),
+            ((str(BIN / "ruff"), "format", "--check", "."), env),
             ((str(BIN / "mypy"), "."), offline),
             ((str(BIN / "python"), "manage.py", "makemigrations", "--check", "--dry-run"), offline),
             ((str(BIN / "python"), "-m", "pytest", *sys.argv[1:]), env),

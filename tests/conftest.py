@@ -27,6 +27,10 @@ from tests.factories import (  # noqa: E402
 from tests.support.smtp import SMTPSink  # noqa: E402
 from tests.support.worker import CeleryWorker  # noqa: E402
 
+# The calendar's fixtures (frozen_now, weekly_hours) serve tests/practice and
+# tests/consultations alike.
+pytest_plugins = ["tests.support.calendar"]
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

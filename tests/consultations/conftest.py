@@ -1,24 +1,17 @@
-"""Fixtures for the calendar and the consultation funnel.
-
-The practice keeps Monday to Friday 9:00–17:00 in Los Angeles. "Now" is Monday
-4 January 2027, 08:00 in Los Angeles (16:00 UTC), so with 24 hours' notice the
-first offered time is Tuesday 5 January at 9:00 (17:00 UTC).
-"""
+"""Fixtures for the consultation funnel (the calendar's are in tests/support/calendar.py)."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, time
 
 import pytest
-import time_machine
 
-from tests.consultations.factories import WeeklyHoursFactory
+from tests.support.calendar import FIRST_SLOT, NOW, open_weekdays
 
-NOW = datetime(2027, 1, 4, 16, 0, tzinfo=UTC)
-FIRST_SLOT = datetime(2027, 1, 5, 17, 0, tzinfo=UTC)
+__all__ = ["FIRST_SLOT", "NOW", "open_weekdays"]
+
 
 # Words that must never appear in an email, a calendar file or a log line.
 CLINICAL_WORDS = [
@@ -46,24 +39,6 @@ def _no_local_calendar_generation(settings):  # type: ignore[no-untyped-def]
     # Each test has its own database and a cleared cache; a generation held
     # in this process from an earlier test must not be trusted.
     settings.CALENDAR_CACHE_LOCAL_SECONDS = 0
-
-
-@pytest.fixture
-def frozen_now() -> Iterator[datetime]:
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
-
-
-def open_weekdays() -> list:  # type: ignore[type-arg]
-    """Monday to Friday, 9:00 to 17:00 in the practice's zone."""
-    return [
-        WeeklyHoursFactory(weekday=day, start_time=time(9), end_time=time(17)) for day in range(5)
-    ]
-
-
-@pytest.fixture
-def weekly_hours(db: None, practice_profile) -> list:  # type: ignore[no-untyped-def,type-arg]
-    return open_weekdays()
 
 
 @pytest.fixture

@@ -19,21 +19,10 @@ from practice.calendar.services import (
     reminders_plan,
 )
 from practice.models import Appointment, AppointmentKind, Reminder
-from tests.consultations.conftest import FIRST_SLOT, NOW, open_weekdays
 from tests.consultations.factories import AppointmentFactory, ConsultationFactory
+from tests.support.calendar import FIRST_SLOT, NOW, open_weekdays
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def frozen_now():
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
-
-
-@pytest.fixture
-def weekly_hours(practice_profile):
-    return open_weekdays()
 
 
 def needs_postgres() -> None:

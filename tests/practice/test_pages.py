@@ -92,4 +92,3 @@ def test_the_navigation_marks_the_current_section(client, practice_profile):
 
     assert '<a href="/articles/" aria-current="page">Articles</a>' in html
     assert '<a href="/about/">About</a>' in html
-

@@ -47,7 +47,11 @@ def test_make_run_serves_the_demo_practice_with_background_jobs(tmp_path):
     env.update(VAR_DIR=str(tmp_path / "var"), PORT=str(port))
     log = (tmp_path / "run.log").open("wb")
     process = subprocess.Popen(
-        ["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        ["make", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -75,6 +79,9 @@ def test_make_run_serves_the_demo_practice_with_background_jobs(tmp_path):
         assert "Therapist (admin): therapist@example.com / demo-therapist-2026" in output
         assert f"The practice is running at http://localhost:{port}/" in output
         assert (tmp_path / "var" / "db.sqlite3").exists()
+        # Everything the quick start writes stays under VAR_DIR, the broker's
+        # broadcast exchanges too (kombu would otherwise use ./control).
+        assert list((tmp_path / "var" / "broker" / "control").iterdir())
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

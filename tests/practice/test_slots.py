@@ -18,24 +18,13 @@ from practice.models import (
     KindSettings,
     WeeklyHours,
 )
-from tests.consultations.conftest import FIRST_SLOT, NOW, open_weekdays
 from tests.consultations.factories import AppointmentFactory, WeeklyHoursFactory
+from tests.support.calendar import FIRST_SLOT, NOW
 
 LA = ZoneInfo("America/Los_Angeles")
 TUESDAY = date(2027, 1, 5)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def frozen_now():
-    with time_machine.travel(NOW, tick=False):
-        yield NOW
-
-
-@pytest.fixture
-def weekly_hours(practice_profile):
-    return open_weekdays()
 
 
 def la(day: date, hour: int, minute: int = 0) -> datetime:
