@@ -18,6 +18,7 @@ from practice.mail import absolute_url, build_email
 
 from .ics import consultation_ics
 from .models import Consultation, WaitlistEntry
+from .zones import zone_label
 
 ICS_MIMETYPE = "text/calendar"
 
@@ -26,7 +27,7 @@ def when(moment: datetime, zone: ZoneInfo) -> str:
     """'Tuesday, January 5, 2027 at 9:30 AM (America/New_York)'."""
     local = moment.astimezone(zone)
     hour = local.strftime("%I:%M %p").lstrip("0")
-    return f"{local:%A, %B} {local.day}, {local.year} at {hour} ({zone.key})"
+    return f"{local:%A, %B} {local.day}, {local.year} at {hour} ({zone_label(zone.key)})"
 
 
 def _manage_url(token: str) -> str:

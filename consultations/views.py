@@ -44,7 +44,7 @@ from .services import (
     manage_link_resolve,
     waitlist_join,
 )
-from .zones import zone_choices, zone_or_none
+from .zones import zone_choices, zone_label, zone_or_none
 
 SESSION_BOOKED = "consultation_booked"
 # About a working week: on a phone the form must not sit below weeks of
@@ -135,6 +135,7 @@ def _picker_context(
     groups, earlier, later = _grouped(slots, zone, first)
     return {
         "zone": zone.key,
+        "zone_label": zone_label(zone.key),
         "zone_choices": zone_choices(zone.key),
         "groups": groups,
         "earlier": earlier,
@@ -269,6 +270,7 @@ def booked(request: HttpRequest) -> HttpResponse:
         {
             "consultation": consultation,
             "local_start": consultation.local_start,
+            "zone_label": zone_label(consultation.time_zone),
             "token": held.get("token", ""),
         },
     )
@@ -364,6 +366,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         "appointment": appointment,
         "local_start": appointment.start.astimezone(zone),
         "zone": zone.key,
+        "zone_label": zone_label(zone.key),
         "reschedule_form": reschedule_form,
         "cancel_form": cancel_form,
         "chosen": reschedule_form.data.get("start", "") if reschedule_form.is_bound else "",

@@ -95,14 +95,18 @@
       })
       .then(function (data) {
         picker.setAttribute("data-zone", data.timezone);
-        var label = picker.querySelector("[data-zone-label]");
-        if (label) { label.textContent = data.timezone; }
         document.querySelectorAll("[data-zone-input]").forEach(function (input) { input.value = data.timezone; });
         if (zoneSelect) {
           if (!Array.prototype.some.call(zoneSelect.options, function (o) { return o.value === data.timezone; })) {
             zoneSelect.insertBefore(el("option", { value: data.timezone }, data.timezone.replace(/_/g, " ")), zoneSelect.firstChild);
           }
           zoneSelect.value = data.timezone;
+        }
+        var label = picker.querySelector("[data-zone-label]");
+        if (label) {
+          label.textContent = zoneSelect && zoneSelect.selectedIndex >= 0
+            ? zoneSelect.options[zoneSelect.selectedIndex].text
+            : data.timezone.replace(/_/g, " ");
         }
         render(data.slots, data.timezone, 0);
       })

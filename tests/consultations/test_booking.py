@@ -59,6 +59,7 @@ def test_times_are_grouped_by_day_in_a_zone_ahead_of_the_practice(client):
     first_time = re.search(r'<label for="slot-1-1">([^<]+)<', html).group(1)
     assert (first_day, first_time) == ("Wednesday, January 6", "2:00 AM")
     assert offered_values(html)[0] == FIRST_SLOT.isoformat()
+    assert "(times in <span data-zone-label>Japan, Tokyo</span>)" in html
 
 
 def test_times_are_grouped_by_day_in_a_zone_behind_the_practice(client):
@@ -67,6 +68,7 @@ def test_times_are_grouped_by_day_in_a_zone_behind_the_practice(client):
     first_day = re.search(r'class="slot-day-heading"[^>]*>([^<]+)<', html).group(1)
     first_time = re.search(r'<label for="slot-1-1">([^<]+)<', html).group(1)
     assert (first_day, first_time) == ("Tuesday, January 5", "7:00 AM")
+    assert "(times in <span data-zone-label>Hawaii time, Honolulu</span>)" in html
 
 
 def test_an_unknown_zone_in_the_address_falls_back_to_the_practice(client):

@@ -61,7 +61,8 @@ def test_the_confirmation_carries_a_calendar_file_for_the_booked_time(smtp_sink,
 
     mine = smtp_sink.to("nora@example.com")[0]
     assert mine["Subject"] == (
-        "Your free consultation is booked: Tuesday, January 5, 2027 at 12:00 PM (America/New_York)"
+        "Your free consultation is booked: Tuesday, January 5, 2027 at 12:00 PM "
+        "(Eastern time, New York)"
     )
     text, html = text_part(mine), html_part(mine)
     assert "Hello Nora," in text and "Hello Nora," in html
@@ -95,7 +96,7 @@ def test_the_therapist_notice_links_to_the_admin_and_names_no_answers(smtp_sink,
 
     assert notice["Subject"] == (
         "New free consultation: Nora O'Neill, Tuesday, January 5, 2027 at 9:00 AM "
-        "(America/Los_Angeles)"
+        "(Pacific time, Los Angeles)"
     )
     assert (
         f"http://localhost:8000/admin/consultations/consultation/{consultation.pk}/change/"
@@ -164,7 +165,8 @@ def test_a_reminder_has_the_time_in_her_zone_and_a_working_link(client, smtp_sin
     assert sent == 1
     reminder = smtp_sink.wait_for(3) and smtp_sink.to("nora@example.com")[-1]
     assert reminder["Subject"] == (
-        "Reminder: your free consultation, Tuesday, January 5, 2027 at 12:00 PM (America/New_York)"
+        "Reminder: your free consultation, Tuesday, January 5, 2027 at 12:00 PM "
+        "(Eastern time, New York)"
     )
     text = text_part(reminder)
     assert "Video call" in text

@@ -32,7 +32,7 @@ def test_the_link_shows_her_booking_in_her_zone(client, booked):
     html = response.content.decode()
     assert response.status_code == 200
     assert "Tuesday, January 5, 2027 at 12:00 PM" in html
-    assert "(America/New_York)" in html
+    assert "(Eastern time, New York)" in html
     assert "Video call" in html
     assert response["Cache-Control"].startswith("no-store")
     assert response["Referrer-Policy"] == "same-origin"
