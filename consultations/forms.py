@@ -144,6 +144,14 @@ class BookingForm(forms.ModelForm):  # type: ignore[type-arg]
             "Please agree to be contacted, so I can confirm the call."
         )
         self.fields["preferred_contact"].required = True
+        # A radio list has no "nothing chosen" button: she picks one of the
+        # answers (the field is required), none is chosen for her.
+        for name, answers in (
+            ("meeting_mode", Consultation.MeetingMode),
+            ("perinatal", Consultation.Perinatal),
+            ("prior_experience", Consultation.PriorExperience),
+        ):
+            cast(forms.ChoiceField, self.fields[name]).choices = answers.choices
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
     def clean_start(self) -> datetime:

@@ -34,6 +34,17 @@ def test_the_page_explains_the_call_and_offers_times(client):
     assert '<select id="zone-select" name="tz">' in html
 
 
+def test_the_intake_questions_answer_nothing_for_her(client):
+    html = client.get("/consultation/").content.decode()
+
+    for name in ("meeting_mode", "perinatal", "prior_experience"):
+        radios = re.findall(rf'<input type="radio" name="{name}"[^>]*>', html)
+        assert radios, name
+        assert not any('value=""' in radio for radio in radios), name
+        assert not any("checked" in radio for radio in radios), name
+    assert "---------" not in html
+
+
 def day_headings(html: str) -> list[str]:
     return re.findall(r'class="slot-day-heading"[^>]*>([^<]+)<', html)
 
