@@ -3,6 +3,9 @@
 Views are thin: they pick the time zone, show slots, and hand valid input to
 the services. Every failure a person can cause (a taken slot, a tampered
 field, a dead link, too many tries) ends on a page that says what happened.
+Every view that takes a form marks its POST fields and the variables of every
+frame below it sensitive, so an error report (Django's, or any reporter that
+uses its filter) never carries her intake answers or contact details.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_safe
 
 from practice.calendar.cache import cached_slots, calendar_cache_key, memo_get, memo_set
@@ -196,7 +200,9 @@ def _blank_book_page(request: HttpRequest, zone: ZoneInfo) -> HttpResponse:
     return HttpResponse(page.replace(SUBMISSION_HOLE, str(uuid.uuid4())))
 
 
+@sensitive_post_parameters()
 @require_http_methods(["GET", "HEAD", "POST"])
+@sensitive_variables()
 def book(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _blank_book_page(request, _visitor_zone(request))
@@ -309,8 +315,10 @@ def _manage_response(
     return response
 
 
+@sensitive_post_parameters()
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@sensitive_variables()
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     consultation = manage_link_resolve(token=token)
     if consultation is None:
@@ -386,7 +394,9 @@ def _state(consultation: Consultation) -> str:
     return "past"
 
 
+@sensitive_post_parameters()
 @require_http_methods(["GET", "HEAD", "POST"])
+@sensitive_variables()
 def waitlist(request: HttpRequest) -> HttpResponse:
     zone = _visitor_zone(request)
     if request.method != "POST":

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from practice.mail import absolute_url
@@ -35,7 +36,9 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
+@sensitive_post_parameters()
 @require_http_methods(["GET", "HEAD", "POST"])
+@sensitive_variables()
 def signup(request: HttpRequest) -> HttpResponse:
     """The sign-up form: a page on GET; on POST the same answer for every address.
 

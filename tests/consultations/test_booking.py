@@ -12,6 +12,7 @@ from consultations.models import Consultation
 from practice.models import Appointment, Reminder
 from tests.consultations.conftest import FIRST_SLOT, NOW
 from tests.consultations.factories import AppointmentFactory
+from tests.support.reports import post_and_report
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("weekly_hours", "frozen_now")]
 
@@ -166,6 +167,30 @@ def test_a_race_lost_inside_the_service_is_friendly(client, booking_data, monkey
 
     assert response.status_code == 409
     assert "That time was just taken" in response.content.decode()
+    assert Consultation.objects.count() == 0
+
+
+def test_an_error_report_carries_none_of_her_answers(client, booking_data, monkeypatch):
+    # An unexpected failure deep in the booking service: she gets the calm
+    # error page, and Django's error report (what an admin email or an error
+    # tracker would carry) holds no answer, name or address of hers.
+    import consultations.services
+
+    def broken(**kwargs: object) -> str:
+        raise RuntimeError("the token store went away")
+
+    monkeypatch.setattr(consultations.services, "manage_link_issue", broken)
+
+    response, report = post_and_report(
+        client, "/consultation/", booking_data(reason="Tired and far away")
+    )
+
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
+    assert "the token store went away" in report
+    assert "consultation_book" in report
+    for secret in ("Tired and far away", "sertraline", "nora@example.com", "555-0100", "Neill"):
+        assert secret not in report, secret
     assert Consultation.objects.count() == 0
 
 

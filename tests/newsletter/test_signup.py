@@ -9,6 +9,7 @@ from newsletter.consent import CONSENT_TEXT_SHA256, FAILURE_MESSAGE, SUCCESS_MES
 from newsletter.models import Subscriber
 from tests.newsletter.conftest import without_csrf
 from tests.newsletter.factories import SubscriberFactory
+from tests.support.reports import post_and_report
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +187,21 @@ def test_signup_page_works_on_its_own(anonymous):
 
     assert '<h2 id="signup-heading">Sign up to my newsletter</h2>' in html
     assert html.count("Sign up to my newsletter") == 1
+
+
+def test_an_error_report_carries_no_address(client, practice_profile, monkeypatch):
+    import newsletter.services
+
+    def broken(**kwargs: object) -> None:
+        raise RuntimeError("the list went away")
+
+    monkeypatch.setattr(newsletter.services, "subscriber_subscribe", broken)
+
+    response, report = post_and_report(
+        client, "/newsletter/", {"email": "ada@example.com", "first_name": "Adelaide"}
+    )
+
+    assert response.status_code == 500
+    assert "the list went away" in report
+    assert "ada@example.com" not in report
+    assert "Adelaide" not in report
