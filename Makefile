@@ -38,8 +38,12 @@ run: install
 test: install-dev
 	$(BIN)/python scripts/run_tests.py $(ARGS)
 
+# wrk drives the load; as root on Debian it is installed when missing.
 bench: install-dev
-	$(BIN)/python bench/run.py
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && { apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }; }; } \
+	  || { echo "make bench needs wrk (Debian: apt-get install wrk)" >&2; exit 1; }
+	$(BIN)/python bench/run.py $(ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

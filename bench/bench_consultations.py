@@ -65,6 +65,13 @@ def _fill(count: int) -> int:
     from practice.calendar.cache import calendar_changed
 
     calendar_changed()  # bulk_create sends no signals
+    # A calendar that grew over years has planner statistics (autovacuum
+    # analyses a table after a tenth of it changes); a bulk load has none
+    # until this, and the planner would then scan every row.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Appointment._meta.db_table}")
     return ahead
 
 
