@@ -75,7 +75,4 @@ def seed(*, stdout: TextIO) -> None:
             email=email,
             defaults={"first_name": first, "last_name": last, "user": user},
         )
-    stdout.write(
-        f"  Therapist (admin): {therapist.email} / {THERAPIST_PASSWORD}\n"
-        f"  A client (portal): {DEMO_CLIENTS[0][2]} / {CLIENT_PASSWORD}\n"
-    )
+    stdout.write(f"  Therapist (admin): {therapist.email} / {THERAPIST_PASSWORD}\n")
