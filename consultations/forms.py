@@ -237,7 +237,11 @@ class WaitlistForm(forms.Form):
         help_text="For example: weekday evenings, or Saturday mornings.",
     )
     time_zone = forms.CharField(widget=forms.HiddenInput(attrs={"data-zone-input": ""}))
-    website = forms.CharField(required=False, label="Leave this empty")
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     def clean_time_zone(self) -> str:
         return clean_zone_name(self.cleaned_data.get("time_zone", ""))

@@ -17,8 +17,12 @@ def newsletter_signup(
     heading_id: str = "signup-heading",
     form: SignupForm | None = None,
     failed: bool = False,
+    heading_level: int = 2,
 ) -> dict[str, object]:
-    """The sign-up block: the exact consent words, the form, the message slots."""
+    """The sign-up block: the exact consent words, the form, the message slots.
+
+    ``heading_level`` 1 where the block is the page (``/newsletter/``).
+    """
     request = context.get("request")
     page = request.path if request is not None else ""
     return {
@@ -27,6 +31,7 @@ def newsletter_signup(
         "form": form or SignupForm(initial={"page": page}),
         "failed": failed,
         "heading_id": heading_id,
+        "heading_level": heading_level,
         "prefix": heading_id.removesuffix("-heading") or "signup",
         "consent": consent,
     }

@@ -185,7 +185,7 @@ def test_a_pending_address_gets_one_more_email_at_most(
 def test_signup_page_works_on_its_own(anonymous):
     html = anonymous.get("/newsletter/").content.decode()
 
-    assert '<h2 id="signup-heading">Sign up to my newsletter</h2>' in html
+    assert '<h1 id="signup-heading">Sign up to my newsletter</h1>' in html
     assert html.count("Sign up to my newsletter") == 1
 
 

@@ -1,0 +1,83 @@
+"""axe-core finds nothing on the pages a visitor sees, at a phone's size.
+
+The rules are axe's defaults (WCAG 2 A and AA and best practices), run in
+Chromium on the demo practice: the public pages, the booking form with its
+error messages, the confirmation and the manage page, the newsletter pages.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.browser
+
+PUBLIC_PAGES = [
+    "/",
+    "/about/",
+    "/how-it-works/",
+    "/terms/",
+    "/privacy/",
+    "/articles/",
+    "/articles/micro-dosing-for-moms/",
+    "/consultation/",
+    "/newsletter/",
+    "/newsletter/thanks/",
+    "/accounts/login/",
+    "/consultation/manage/no-such-link/",
+    "/no-such-page/",
+]
+
+
+@pytest.fixture
+def demo_site(live_server, tmp_path):  # type: ignore[no-untyped-def]
+    call_command("seed_demo", stdout=(tmp_path / "seed.log").open("w"))
+    return live_server.url
+
+
+def violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    return [
+        f"{page.url}: {rule['id']} ({rule['impact']}) at {node['target']}"
+        for rule in found
+        for node in rule["nodes"]
+    ]
+
+
+def test_the_public_pages_pass_axe(demo_site, phone_page):
+    found = []
+    for path in PUBLIC_PAGES:
+        phone_page.goto(demo_site + path)
+        found += violations(phone_page)
+
+    assert found == []
+
+
+def test_the_booking_flow_passes_axe_with_its_error_messages(demo_site, phone_page):
+    phone_page.goto(demo_site + "/consultation/")
+    # Empty: the server's messages (the form does not stop at the browser's checks).
+    phone_page.get_by_role("button", name="Book my free consultation").click()
+    assert phone_page.get_by_text("Please tell me your first name.").is_visible()
+    found = violations(phone_page)
+
+    phone_page.locator(".slot-picker label").first.click()
+    form = phone_page.locator("form.booking-form")
+    form.locator("#id_first_name").fill("Dana")
+    form.locator("#id_last_name").fill("Reyes")
+    form.locator("#id_email").fill("dana@example.com")
+    form.get_by_label("Video call").check()
+    form.locator("#id_reason").fill("I would like to talk.")
+    form.get_by_label("Neither").check()
+    form.get_by_label("None", exact=True).check()
+    form.get_by_label("I agree to be contacted").check()
+    phone_page.get_by_role("button", name="Book my free consultation").click()
+    phone_page.wait_for_url("**/consultation/booked/")
+    found += violations(phone_page)
+
+    phone_page.get_by_role("link", name="See details, reschedule or cancel").click()
+    phone_page.wait_for_url("**/consultation/manage/**")
+    found += violations(phone_page)
+
+    assert found == []
