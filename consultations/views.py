@@ -32,6 +32,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from practice.calendar.cache import cached_slots, calendar_cache_key, memo_get, memo_set
 from practice.calendar.slots import available_slots, kind_settings
+from practice.client_address import client_ip
 from practice.identity import practice_profile
 from practice.models import Appointment, AppointmentKind
 from practice.pagecache import CSRF_HOLE, has_pending_messages
@@ -70,7 +71,7 @@ def _rate_limited(request: HttpRequest, scope: str) -> bool:
     limit = settings.CONSULTATION_BOOKING_RATE_LIMIT
     if not limit:
         return False
-    ip = request.META.get("REMOTE_ADDR", "unknown")
+    ip = client_ip(request) or "unknown"
     key = f"consultations:rate:{scope}:{ip}:{timezone.now():%Y%m%d%H}"
     cache.add(key, 0, 60 * 60)
     try:

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from practice.client_address import client_ip
+
 
 def signup_allowed(request: HttpRequest) -> bool:
     """Count this sign-up against the caller's address; False once over the limit."""
@@ -15,7 +17,7 @@ def signup_allowed(request: HttpRequest) -> bool:
     if limit <= 0:
         return True
     window = settings.NEWSLETTER_SIGNUP_RATE_WINDOW
-    ip = request.META.get("REMOTE_ADDR") or "unknown"
+    ip = client_ip(request) or "unknown"
     key = f"newsletter:signup:{ip}:{int(time.time()) // window}"
     # add() creates the counter with its expiry only if missing; incr() is
     # atomic in Redis, so concurrent requests each see their own count.

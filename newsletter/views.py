@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from practice.client_address import client_ip
 from practice.mail import absolute_url
 from practice.pagecache import remember, shared_page
 
@@ -63,7 +64,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"],
             first_name=form.cleaned_data["first_name"],
             page=form.cleaned_data["page"] or request.path,
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request),
             user_agent=request.headers.get("user-agent", ""),
         )
     if _wants_json(request):

@@ -8,16 +8,11 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 
+from .client_address import client_ip
 from .models import AuditEvent, Client, WorkerHeartbeat
 
 if TYPE_CHECKING:
     from .models import User
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR is set by the WSGI server; behind a proxy the server is
-    # configured to pass the real address there (gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(
@@ -45,7 +40,7 @@ def audit_record(
         client=client,
     )
     if request is not None:
-        event.ip_address = _client_ip(request)
+        event.ip_address = client_ip(request)
         event.user_agent = request.headers.get("user-agent", "")[:300]
         event.path = request.path[:300]
     event.save()

@@ -269,6 +269,11 @@ ACCOUNT_ADAPTER = "practice.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # allauth's defaults are kept on purpose (they throttle failed logins per IP
 # and per account); only the window for failed logins is tightened.
+# Proxies in front of the app that the practice runs: the client's address is
+# then read from X-Forwarded-For (or from a header the proxy sets). allauth's
+# rate limits and practice.client_address read the same two settings.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default="") or None
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
 }

@@ -268,6 +268,33 @@ def test_one_address_is_limited_to_five_bookings_an_hour(client, booking_data, s
     assert Consultation.objects.count() == 5
 
 
+def test_behind_a_proxy_each_visitor_has_her_own_booking_limit(client, booking_data, settings):
+    settings.CONSULTATION_BOOKING_RATE_LIMIT = 1
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    cache.clear()
+    slots = client.get("/consultation/slots.json").json()["slots"]
+
+    statuses = [
+        client.post(
+            "/consultation/",
+            booking_data(start=slot),
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{n}",
+        ).status_code
+        for n, slot in enumerate(slots[:3])
+    ]
+    again = client.post(
+        "/consultation/",
+        booking_data(start=slots[3]),
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.0",
+    )
+
+    assert statuses == [302, 302, 302]
+    assert again.status_code == 429
+    assert Consultation.objects.count() == 3
+
+
 def test_known_and_unknown_emails_get_the_same_answer(client, booking_data):
     slots = client.get("/consultation/slots.json").json()["slots"]
     first = client.post("/consultation/", booking_data(start=slots[0], email="new@example.com"))

@@ -121,6 +121,22 @@ def test_signups_from_one_address_are_rate_limited(csrf_post, settings):
     assert other_ip.status_code == 302
 
 
+def test_behind_the_practices_proxy_consent_and_limits_use_her_address(csrf_post, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    settings.NEWSLETTER_SIGNUP_RATE_LIMIT = 1
+    behind = {"REMOTE_ADDR": "10.0.0.2"}
+
+    first = csrf_post(
+        "/newsletter/", {"email": "ada@example.com"}, HTTP_X_FORWARDED_FOR="198.51.100.4", **behind
+    )
+    second = csrf_post(
+        "/newsletter/", {"email": "bo@example.com"}, HTTP_X_FORWARDED_FOR="198.51.100.5", **behind
+    )
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert Subscriber.objects.get(email="ada@example.com").consent_ip == "198.51.100.4"
+
+
 @pytest.mark.parametrize("accept", ["text/html", "application/json"])
 def test_response_is_identical_for_new_pending_confirmed_and_unsubscribed(csrf_post, accept):
     SubscriberFactory(email="pending@example.com")
