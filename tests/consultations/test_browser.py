@@ -10,6 +10,7 @@ import pytest
 from consultations.models import Consultation
 from practice.models import Appointment
 from tests.consultations.factories import WeeklyHoursFactory
+from tests.support.booking import fill_booking_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,17 +36,15 @@ def test_book_then_reschedule_then_cancel_on_a_phone(
     page.locator("[data-slot-pages] button").first.wait_for()
     page.locator(".slot label").first.click()
     chosen = page.locator("input[name=start]:checked").get_attribute("value")
-    form = page.locator("[data-booking-form]")
-    form.get_by_label("First name").fill("Nora")
-    form.get_by_label("Last name").fill("Quinn")
-    form.locator("input[name=email]").fill("nora@example.com")
-    form.get_by_label("Phone (optional)").fill("+1 510 555 0100")
-    form.locator("input[name=preferred_contact][value=email]").check()
-    form.locator("input[name=meeting_mode][value=video]").check()
-    form.get_by_label("What brings you here?").fill("I feel far away from everyone.")
-    form.locator("input[name=perinatal][value=postpartum]").check()
-    form.locator("input[name=prior_experience][value=none]").check()
-    form.locator("input[name=consent_to_contact]").check()
+    fill_booking_form(
+        page,
+        first_name="Nora",
+        last_name="Quinn",
+        email="nora@example.com",
+        phone="+1 510 555 0100",
+        reason="I feel far away from everyone.",
+        perinatal="postpartum",
+    )
     page.get_by_role("button", name="Book my free consultation").click()
 
     page.get_by_role("heading", name="You are booked, Nora").wait_for()
@@ -85,16 +84,9 @@ def test_booking_works_with_javascript_off(live_server, browser, open_every_day,
     try:
         page.goto(f"{live_server.url}/consultation/?tz=Europe/London")
         page.locator(".slot label").first.click()
-        form = page.locator("[data-booking-form]")
-        form.get_by_label("First name").fill("Ada")
-        form.get_by_label("Last name").fill("Byrne")
-        form.locator("input[name=email]").fill("ada@example.com")
-        form.locator("input[name=meeting_mode][value=video]").check()
-        form.locator("input[name=preferred_contact][value=email]").check()
-        form.get_by_label("What brings you here?").fill("Worn out")
-        form.locator("input[name=perinatal][value=neither]").check()
-        form.locator("input[name=prior_experience][value=none]").check()
-        form.locator("input[name=consent_to_contact]").check()
+        fill_booking_form(
+            page, first_name="Ada", last_name="Byrne", email="ada@example.com", reason="Worn out"
+        )
         page.get_by_role("button", name="Book my free consultation").click()
         page.get_by_role("heading", name="You are booked, Ada").wait_for()
     finally:

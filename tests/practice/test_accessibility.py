@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
+from tests.support.booking import fill_booking_form
+
 pytestmark = pytest.mark.browser
 
 PUBLIC_PAGES = [
@@ -63,15 +65,13 @@ def test_the_booking_flow_passes_axe_with_its_error_messages(demo_site, phone_pa
     found = violations(phone_page)
 
     phone_page.locator(".slot-picker label").first.click()
-    form = phone_page.locator("form.booking-form")
-    form.locator("#id_first_name").fill("Dana")
-    form.locator("#id_last_name").fill("Reyes")
-    form.locator("#id_email").fill("dana@example.com")
-    form.get_by_label("Video call").check()
-    form.locator("#id_reason").fill("I would like to talk.")
-    form.get_by_label("Neither").check()
-    form.get_by_label("None", exact=True).check()
-    form.get_by_label("I agree to be contacted").check()
+    fill_booking_form(
+        phone_page,
+        first_name="Dana",
+        last_name="Reyes",
+        email="dana@example.com",
+        reason="I would like to talk.",
+    )
     phone_page.get_by_role("button", name="Book my free consultation").click()
     phone_page.wait_for_url("**/consultation/booked/")
     found += violations(phone_page)
