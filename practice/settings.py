@@ -299,7 +299,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = 60 * 60 * 12
+# Automatic log-off: a session ends after this long without a request (each
+# request moves the deadline on), and when the browser closes; nobody is
+# "remembered" on a shared family computer.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=60) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+ACCOUNT_SESSION_REMEMBER = False
 SESSION_COOKIE_HTTPONLY = True
 
 # --- Time and language ---------------------------------------------------

@@ -22,6 +22,7 @@ def test_anonymous_admin_visit_goes_to_the_login(client):
 
     assert response.redirect_chain[-1][0].startswith("/accounts/login/")
     assert b"<h1>Sign in</h1>" in response.content
+    assert b'name="remember"' not in response.content
 
 
 def test_staff_without_mfa_are_sent_to_set_up_an_authenticator(client, therapist_without_mfa):
@@ -139,3 +140,23 @@ def test_an_unverified_email_cannot_log_in(client):
 
     assert response.status_code == 302
     assert response["Location"] == "/accounts/confirm-email/"
+
+
+def test_an_idle_session_is_logged_off_and_activity_keeps_it(client, therapist, time_machine):
+    time_machine.move_to("2027-01-04 09:00Z", tick=False)
+    start = client.post(
+        "/accounts/login/?next=/admin/", {"login": therapist.email, "password": PASSWORD}
+    )
+    client.post(start["Location"], {"code": totp_code(therapist.totp_secret)})
+    # The session cookie ends with the browser, whatever she ticks.
+    assert client.cookies["sessionid"]["expires"] == ""
+
+    for _ in range(3):  # working: a request every 50 minutes
+        time_machine.shift(50 * 60)
+        assert client.get("/admin/").status_code == 200
+    time_machine.shift(61 * 60)  # away for longer than an hour
+    response = client.get("/admin/", follow=True)
+
+    assert response.redirect_chain[-1][0].startswith("/accounts/login/")
+    assert b"<h1>Sign in</h1>" in response.content
+    assert b'name="remember"' not in response.content
