@@ -82,6 +82,9 @@ def test_make_run_serves_the_demo_practice_with_background_jobs(tmp_path):
         # Everything the quick start writes stays under VAR_DIR, the broker's
         # broadcast exchanges too (kombu would otherwise use ./control).
         assert list((tmp_path / "var" / "broker" / "control").iterdir())
+        # Nothing alarming for a newcomer to read in what it prints.
+        assert "No hostname was supplied" not in output
+        assert "Traceback" not in output
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:

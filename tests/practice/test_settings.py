@@ -50,6 +50,9 @@ _APP_VARIABLES = {
     "PRACTICE_TIME_ZONE",
     "SITE_URL",
     "VAR_DIR",
+    "SESSION_IDLE_MINUTES",
+    "TRUSTED_PROXY_COUNT",
+    "TRUSTED_CLIENT_IP_HEADER",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 
@@ -62,7 +65,7 @@ def test_defaults_need_no_environment(tmp_path):
     assert values == {
         "engine": "django.db.backends.sqlite3",
         "db_name": str(tmp_path / "var" / "db.sqlite3"),
-        "broker": "filesystem://",
+        "broker": "filesystem://localhost//",
         "cache": "django.core.cache.backends.filebased.FileBasedCache",
         "email": "django.core.mail.backends.console.EmailBackend",
         "debug": True,
