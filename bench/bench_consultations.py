@@ -82,8 +82,9 @@ def _engine_ms(horizon_days: int, runs: int = 40) -> tuple[float, int]:
     import copy
 
     from practice.calendar.slots import available_slots, kind_settings
+    from practice.models import AppointmentKind
 
-    settings = copy.copy(kind_settings("consultation"))
+    settings = copy.copy(kind_settings(AppointmentKind.CONSULTATION))
     settings.horizon_days = horizon_days
     available_slots(settings=settings)  # warm the practice profile cache
     timings = []

@@ -24,7 +24,7 @@ ICS_MIMETYPE = "text/calendar"
 
 
 def when(moment: datetime, zone: ZoneInfo) -> str:
-    """'Tuesday, January 5, 2027 at 9:30 AM (America/New_York)'."""
+    """'Tuesday, January 5, 2027 at 9:30 AM (Eastern time, New York)'."""
     local = moment.astimezone(zone)
     hour = local.strftime("%I:%M %p").lstrip("0")
     return f"{local:%A, %B} {local.day}, {local.year} at {hour} ({zone_label(zone.key)})"

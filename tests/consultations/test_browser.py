@@ -93,3 +93,23 @@ def test_booking_works_with_javascript_off(live_server, browser, open_every_day,
         context.close()
 
     assert Consultation.objects.get().time_zone == "Europe/London"
+
+
+@pytest.mark.parametrize(
+    ("browser_zone", "label"),
+    [("America/Chicago", "Central time, Chicago"), ("Europe/Berlin", "Europe/Berlin")],
+)
+def test_the_picker_names_the_browsers_zone_as_people_say_it(
+    live_server, browser, open_every_day, browser_zone, label
+):
+    context = browser.new_context(timezone_id=browser_zone, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/consultation/")
+        page.locator("[data-slot-pages] button").first.wait_for()
+
+        assert page.locator("[data-zone-label]").inner_text() == label
+        assert page.locator("#zone-select").input_value() == browser_zone
+        assert page.locator("input[name=time_zone]").first.input_value() == browser_zone
+    finally:
+        context.close()

@@ -7,6 +7,8 @@ error messages, the confirmation and the manage page, the newsletter pages.
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
 
@@ -32,8 +34,8 @@ PUBLIC_PAGES = [
 
 
 @pytest.fixture
-def demo_site(live_server, tmp_path):  # type: ignore[no-untyped-def]
-    call_command("seed_demo", stdout=(tmp_path / "seed.log").open("w"))
+def demo_site(live_server):  # type: ignore[no-untyped-def]
+    call_command("seed_demo", stdout=io.StringIO())
     return live_server.url
 
 

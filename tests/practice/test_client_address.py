@@ -26,6 +26,8 @@ def test_behind_one_proxy_the_address_it_saw_is_used(settings):
 
     assert client_ip(request) == "198.51.100.7"
     assert client_ip(_request()) == PROXY
+    # A header that is not an address falls back to the peer, never a 500.
+    assert client_ip(_request(HTTP_X_FORWARDED_FOR="not-an-ip")) == PROXY
 
 
 def test_a_header_the_proxy_sets_can_name_the_address(settings):

@@ -20,12 +20,12 @@ def post_and_report(client: Client, path: str, data: dict[str, Any]) -> tuple[Ht
         caught.update(request=request, exc_info=sys.exc_info())
 
     got_request_exception.connect(keep)
-    client.raise_request_exception = False
+    raised_before, client.raise_request_exception = client.raise_request_exception, False
     try:
         response = client.post(path, data)
     finally:
         got_request_exception.disconnect(keep)
-        client.raise_request_exception = True
+        client.raise_request_exception = raised_before
     assert caught, f"{path} did not fail"
     report = ExceptionReporter(caught["request"], *caught["exc_info"]).get_traceback_text()
     return response, report
