@@ -2,6 +2,11 @@
 
 Nothing clinical goes into any of them: no intake answer, no treatment word.
 Times are shown in her zone (to her) or the practice's (to the therapist).
+
+The outbox kinds at the end of the module build each email from the ids of
+its outbox row at send time, and decide whether it is still wanted (their
+validity check: ``None`` voids the row). This module is imported by
+``ConsultationsConfig.ready()``, which registers them.
 """
 
 from __future__ import annotations
@@ -11,12 +16,16 @@ from zoneinfo import ZoneInfo
 
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
+from django.utils import timezone
 
-from practice.calendar.models import Reminder
+from practice.calendar.reminders import reminder_email
 from practice.identity import practice_profile
 from practice.mail import absolute_url, build_email
+from practice.models import Appointment, AppointmentKind, OutboxMessage
+from practice.outbox.kinds import email_kind
 
 from .ics import consultation_ics
+from .links import manage_link_issue
 from .models import Consultation, WaitlistEntry
 from .zones import zone_label
 
@@ -101,21 +110,7 @@ def consultation_therapist_notice(
     )
 
 
-def consultation_reminder(*, reminder: Reminder) -> EmailMultiAlternatives | None:
-    """The reminder builder named in ``CALENDAR_REMINDER_MESSAGES`` for consultations.
-
-    Runs inside the dispatcher's transaction, so the link it mints is rolled
-    back with it when the send fails.
-    """
-    from .services import manage_link_issue
-
-    consultation = (
-        Consultation.objects.select_related("appointment")
-        .filter(appointment_id=reminder.appointment_id)
-        .first()
-    )
-    if consultation is None:
-        return None
+def consultation_reminder(*, consultation: Consultation) -> EmailMultiAlternatives:
     context = _her_context(consultation, manage_link_issue(consultation=consultation))
     return build_email("reminder-consultation", to=[consultation.email], context=context)
 
@@ -130,3 +125,73 @@ def waitlist_opening(*, entry: WaitlistEntry, opened_at: datetime) -> EmailMulti
             "book_url": absolute_url(reverse("consultations:book")),
         },
     )
+
+
+# --- Outbox kinds: build from ids at send time, or void --------------------------
+
+
+def _consultation(message: OutboxMessage) -> Consultation | None:
+    return Consultation.objects.with_appointment().filter(pk=message.object_id).first()
+
+
+def _current(message: OutboxMessage) -> Consultation | None:
+    """The consultation, while it is upcoming and not changed again since the row was written."""
+    consultation = _consultation(message)
+    if consultation is None or not consultation.is_upcoming:
+        return None
+    if consultation.sequence != message.params.get("sequence", consultation.sequence):
+        return None  # a later change has its own email
+    return consultation
+
+
+@email_kind("consultation.booked")
+def _booked(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    consultation = _current(message)
+    if consultation is None:
+        return None
+    return consultation_booked(
+        consultation=consultation, token=manage_link_issue(consultation=consultation)
+    )
+
+
+@email_kind("consultation.rescheduled")
+def _rescheduled(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    consultation = _current(message)
+    if consultation is None:
+        return None
+    return consultation_rescheduled(
+        consultation=consultation, token=manage_link_issue(consultation=consultation)
+    )
+
+
+@email_kind("consultation.cancelled")
+def _cancelled(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    consultation = _consultation(message)
+    if consultation is None or consultation.status != Appointment.Status.CANCELLED:
+        return None
+    return consultation_cancelled(consultation=consultation)
+
+
+@email_kind("consultation.therapist_notice")
+def _therapist_notice(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    consultation = _consultation(message)
+    if consultation is None:
+        return None
+    return consultation_therapist_notice(consultation=consultation, event=message.params["event"])
+
+
+@email_kind("consultation.waitlist_opening")
+def _waitlist_opening(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    entry = WaitlistEntry.objects.filter(pk=message.object_id).first()
+    opened_at = datetime.fromisoformat(message.params["opened_at"])
+    if entry is None or opened_at <= timezone.now():
+        return None
+    return waitlist_opening(entry=entry, opened_at=opened_at)
+
+
+@reminder_email(AppointmentKind.CONSULTATION)
+def _reminder(*, appointment: Appointment, reminder: str) -> EmailMultiAlternatives | None:
+    consultation = Consultation.objects.with_appointment().filter(appointment=appointment).first()
+    if consultation is None:
+        return None
+    return consultation_reminder(consultation=consultation)

@@ -1,10 +1,20 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
 import factory
 from allauth.account.models import EmailAddress
 
 from kap_sessions.models import Course
-from practice.models import Client, PracticeProfile, User
+from practice.models import (
+    Appointment,
+    AppointmentKind,
+    Client,
+    OutboxMessage,
+    PracticeProfile,
+    User,
+    WeeklyHours,
+)
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -64,3 +74,37 @@ class PracticeProfileFactory(factory.django.DjangoModelFactory):
     phone = "(510) 555-0142"
     email = "hello@harborlight.example"
     time_zone = "America/Los_Angeles"
+
+
+class WeeklyHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WeeklyHours
+
+    weekday = 0
+    start_time = time(9)
+    end_time = time(17)
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """A booked consultation-length appointment; the occupied range adds a 10-minute buffer."""
+
+    class Meta:
+        model = Appointment
+
+    kind = AppointmentKind.CONSULTATION
+    status = Appointment.Status.BOOKED
+    start = factory.LazyFunction(lambda: datetime(2027, 1, 5, 17, 0, tzinfo=UTC))
+    end = factory.LazyAttribute(lambda o: o.start + timedelta(minutes=20))
+    occupied_start = factory.LazyAttribute(lambda o: o.start)
+    occupied_end = factory.LazyAttribute(lambda o: o.end + timedelta(minutes=10))
+
+
+class OutboxMessageFactory(factory.django.DjangoModelFactory):
+    """An outgoing email row as a service writes it (no kind needs to exist for the admin)."""
+
+    class Meta:
+        model = OutboxMessage
+
+    kind = "consultation.booked"
+    idempotency_key = factory.Sequence(lambda n: f"test:{n}")
+    recipient = factory.Sequence(lambda n: f"reader{n}@example.com")

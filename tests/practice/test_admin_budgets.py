@@ -19,14 +19,15 @@ from django.urls import reverse
 
 from practice.models import AuditEvent, AvailabilityException, WorkerHeartbeat
 from practice.services import audit_record
-from tests.consultations.factories import (
+from tests.consultations.factories import ConsultationFactory, WaitlistEntryFactory
+from tests.factories import (
     AppointmentFactory,
-    ConsultationFactory,
-    ReminderFactory,
-    WaitlistEntryFactory,
+    ClientFactory,
+    CourseFactory,
+    OutboxMessageFactory,
+    StaffFactory,
     WeeklyHoursFactory,
 )
-from tests.factories import ClientFactory, CourseFactory, StaffFactory
 from tests.newsletter.factories import ArticleFactory, CampaignFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +59,7 @@ MAKERS: dict[str, Callable[[int], object]] = {
     "practice.client": lambda i: ClientFactory(),
     "practice.user": lambda i: StaffFactory(),
     "practice.appointment": _appointment,
-    "practice.reminder": lambda i: ReminderFactory(appointment=_appointment(i)),
+    "practice.outboxmessage": lambda i: OutboxMessageFactory(),
     "practice.weeklyhours": lambda i: WeeklyHoursFactory(
         weekday=i % 7, start_time=time(6 + i // 7), end_time=time(7 + i // 7)
     ),

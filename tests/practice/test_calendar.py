@@ -10,16 +10,17 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, connections, transaction
 
+from practice.calendar.reminders import reminders_pending, reminders_plan
 from practice.calendar.services import (
     SlotUnavailable,
     appointment_book,
     appointment_move,
     appointment_transition,
-    reminder_dispatch_due,
-    reminders_plan,
 )
-from practice.models import Appointment, AppointmentKind, Reminder
-from tests.consultations.factories import AppointmentFactory, ConsultationFactory
+from practice.models import Appointment, AppointmentKind, OutboxMessage
+from practice.outbox.services import outbox_send_due
+from tests.consultations.factories import ConsultationFactory
+from tests.factories import AppointmentFactory
 from tests.support.calendar import FIRST_SLOT, NOW, open_weekdays
 
 pytestmark = pytest.mark.django_db
@@ -91,8 +92,11 @@ def test_moving_frees_the_old_time_and_takes_the_new(weekly_hours, frozen_now):
     old.refresh_from_db()
     assert (old.status, old.rescheduled_to) == (Appointment.Status.CANCELLED, new)
     assert (new.status, new.start) == (Appointment.Status.BOOKED, later)
-    assert list(Reminder.objects.filter(appointment=old).pending()) == []
-    assert sorted(new.reminders.values_list("kind", flat=True)) == ["day_before", "hour_before"]
+    assert reminders_pending(old) == []
+    assert sorted(r.params["reminder"] for r in reminders_pending(new)) == [
+        "day_before",
+        "hour_before",
+    ]
     # The old time is free again.
     assert appointment_book(kind=AppointmentKind.CONSULTATION, start=FIRST_SLOT).pk
 
@@ -131,30 +135,53 @@ def test_transitions_follow_the_map(weekly_hours, frozen_now):
 
 
 def test_reminders_are_planned_only_for_times_still_ahead(weekly_hours, frozen_now):
-    appointment = AppointmentFactory(start=NOW + timedelta(hours=5))
+    consultation = ConsultationFactory(appointment__start=NOW + timedelta(hours=5))
 
-    reminders_plan(appointment=appointment)
+    reminders_plan(appointment=consultation.appointment)
 
-    assert [(r.kind, r.due_at) for r in appointment.reminders.all()] == [
-        ("hour_before", NOW + timedelta(hours=4))
+    assert [
+        (r.params["reminder"], r.not_before) for r in reminders_pending(consultation.appointment)
+    ] == [("hour_before", NOW + timedelta(hours=4))]
+
+
+def test_planning_twice_plans_each_reminder_once(practice_profile, frozen_now):
+    consultation = ConsultationFactory(appointment__start=NOW + timedelta(days=3))
+
+    reminders_plan(appointment=consultation.appointment)
+    reminders_plan(appointment=consultation.appointment)
+
+    assert sorted(r.params["reminder"] for r in reminders_pending(consultation.appointment)) == [
+        "day_before",
+        "hour_before",
     ]
 
 
-def test_dispatch_sends_due_reminders_once(practice_profile, mailoutbox):
+def test_a_kind_without_a_reminder_email_gets_no_reminders(practice_profile, frozen_now):
+    blocked = AppointmentFactory(kind=AppointmentKind.BLOCKED, start=NOW + timedelta(days=3))
+
+    assert reminders_plan(appointment=blocked) == 0
+    assert reminders_pending(blocked) == []
+
+
+def test_the_sender_sends_due_reminders_once(practice_profile, mailoutbox):
     consultation = ConsultationFactory(appointment__start=NOW + timedelta(hours=20))
     reminders_plan(appointment=consultation.appointment, now=NOW - timedelta(days=2))
 
     with time_machine.travel(NOW, tick=False):
-        first = reminder_dispatch_due()
-        second = reminder_dispatch_due()
+        first = outbox_send_due()
+        second = outbox_send_due()
 
-    assert (first, second) == (1, 0)
+    assert (first.sent, second.sent) == (1, 0)
     assert [m.to for m in mailoutbox] == [[consultation.email]]
-    day_before = consultation.appointment.reminders.get(kind="day_before")
-    assert day_before.sent_at == NOW
+    (day_before,) = OutboxMessage.objects.filter(params__reminder="day_before")
+    assert (day_before.status, day_before.finished_at) == (OutboxMessage.Status.SENT, NOW)
+    (hour_before,) = reminders_pending(consultation.appointment)
+    assert hour_before.params["reminder"] == "hour_before"
 
 
-def test_dispatch_voids_reminders_of_cancelled_or_moved_appointments(practice_profile, mailoutbox):
+def test_the_sender_voids_reminders_of_cancelled_or_moved_appointments(
+    practice_profile, mailoutbox
+):
     cancelled = ConsultationFactory(
         appointment__start=NOW + timedelta(hours=20),
         appointment__status=Appointment.Status.CANCELLED,
@@ -171,18 +198,31 @@ def test_dispatch_voids_reminders_of_cancelled_or_moved_appointments(practice_pr
     )
 
     with time_machine.travel(NOW, tick=False):
-        assert reminder_dispatch_due() == 0
+        report = outbox_send_due()
 
+    assert (report.sent, report.voided) == (0, 2)
     assert mailoutbox == []
-    assert Reminder.objects.filter(voided_at=NOW).count() == 2
+    assert OutboxMessage.objects.filter(status="voided", finished_at=NOW).count() == 2
 
 
-def test_dispatch_never_sends_for_a_time_already_past(practice_profile, mailoutbox):
+def test_when_both_reminders_are_due_only_the_closer_one_is_sent(practice_profile, mailoutbox):
+    consultation = ConsultationFactory(appointment__start=NOW + timedelta(minutes=30))
+    reminders_plan(appointment=consultation.appointment, now=NOW - timedelta(days=2))
+
+    with time_machine.travel(NOW, tick=False):
+        report = outbox_send_due()
+
+    assert (report.sent, report.voided) == (1, 1)
+    (sent,) = OutboxMessage.objects.filter(status="sent")
+    assert sent.params["reminder"] == "hour_before"
+
+
+def test_the_sender_never_sends_for_a_time_already_past(practice_profile, mailoutbox):
     consultation = ConsultationFactory(appointment__start=NOW - timedelta(minutes=5))
     reminders_plan(appointment=consultation.appointment, now=NOW - timedelta(days=2))
 
     with time_machine.travel(NOW, tick=False):
-        assert reminder_dispatch_due() == 0
+        assert outbox_send_due().sent == 0
 
     assert mailoutbox == []
 

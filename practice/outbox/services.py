@@ -1,0 +1,321 @@
+"""Writing to the outbox and sending what is due: the one loop for every email.
+
+**Asking for an email.** :func:`outbox_put` writes a row in the caller's
+transaction, so the email exists exactly when the change that causes it
+commits, and a rolled-back change asks for nothing. After the commit it rings
+the doorbell (:func:`outbox_wake`): one ``practice.outbox.send_due`` job is
+queued unless one is already waiting, so a burst of sign-ups publishes one
+message, not one per email. Beat runs the same job every minute, which sends
+whatever a lost doorbell (Redis flushed, stopped, or the job's worker killed)
+left behind.
+
+**Sending.** :func:`outbox_send_due` claims one due row at a time
+(``claim.py``: row lock, skip locked), asks the row's kind to build the email
+from the ids (``kinds.py``; ``None`` voids the row: what it was about no
+longer stands), sends it, and stamps the row sent in the same transaction.
+
+**The guarantee.** A worker killed (or a database lost) at any point before
+that commit leaves the row pending and unlocked; the next sweep sends it. So
+nothing is lost, and nothing is sent twice, with one exception: a worker that
+dies after the mail server accepted the message and before the commit sends
+that one message again on the next sweep (at most once more per crash). We
+accept a rare duplicate confirmation over a lost one. Campaign deliveries,
+which are sent to thousands, narrow that window further with their own SMTP
+protocol (``newsletter/sending.py``).
+
+**Failures.** A mail server that refuses or cannot be reached adds one to the
+row's failure count, keeps the kind of error and the server's code (never the
+message), and puts the row back for later with an exponential backoff
+(``OUTBOX_RETRY_BASE_SECONDS``, doubling, at most ``OUTBOX_RETRY_MAX_SECONDS``).
+After ``OUTBOX_MAX_FAILURES`` it is marked failed and shown in the admin,
+where the therapist can send it again. A refused recipient fails at once.
+When the server cannot be reached the batch stops there: the other rows are
+not charged for the same outage.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import models, transaction
+from django.utils import timezone
+
+from practice.queue import enqueue
+
+from .claim import claim_sql
+from .kinds import kind_named
+from .models import OutboxMessage, object_type_of
+
+logger = logging.getLogger(__name__)
+
+SEND_DUE_TASK = "practice.outbox.send_due"
+# Set while a send_due job is queued and not yet started; the job clears it
+# first thing, so a row committed after that rings again.
+WAKE_KEY = "outbox:wake-pending"
+WAKE_KEY_TTL = 60
+
+
+def outbox_put(
+    *,
+    kind: str,
+    key: str,
+    about: models.Model | None = None,
+    recipient: str = "",
+    params: dict[str, Any] | None = None,
+    not_before: datetime | None = None,
+) -> None:
+    """Ask for one email of ``kind``, once per ``key``, in the caller's transaction.
+
+    ``about`` is the object the email is about (its type and id are kept, so
+    the kind can fetch it at send time and a change to it can void the row);
+    ``params`` hold ids and flags only. A second call with the same ``key``
+    writes nothing. Side effects: after commit, the doorbell when the email is
+    due now; a later one is left to beat.
+    """
+    if kind_named(kind) is None:
+        raise ValueError(f"no email kind {kind!r} is registered")
+    now = timezone.now()
+    row = OutboxMessage(
+        kind=kind,
+        idempotency_key=key[:200],
+        object_type=object_type_of(about) if about is not None else "",
+        object_id=about.pk if about is not None else None,
+        params=params or {},
+        recipient=recipient[:254],
+        not_before=not_before or now,
+        created_at=now,
+    )
+    # ON CONFLICT DO NOTHING: one statement, no savepoint, however many times
+    # the same change asks.
+    OutboxMessage.objects.bulk_create([row], ignore_conflicts=True)
+    if row.not_before <= now:
+        transaction.on_commit(outbox_wake)
+
+
+def outbox_void(*, about: models.Model, kinds: tuple[str, ...] = (), prefix: str = "") -> int:
+    """Void the pending emails about ``about``: of ``kinds``, or whose kind has ``prefix``."""
+    rows = OutboxMessage.objects.pending().about(about)
+    if kinds:
+        rows = rows.filter(kind__in=kinds)
+    if prefix:
+        rows = rows.filter(kind__startswith=prefix)
+    # A claim-style update: the filter names the state it moves from.
+    return rows.update(status=OutboxMessage.Status.VOIDED, finished_at=timezone.now())
+
+
+def outbox_wake() -> None:
+    """Queue one send_due job unless one is already waiting (best effort)."""
+    try:
+        first = cache.add(WAKE_KEY, 1, WAKE_KEY_TTL)
+    except Exception:  # a cache that cannot be reached: ring anyway
+        first = True
+    if first:
+        enqueue(SEND_DUE_TASK)
+
+
+def outbox_wake_clear() -> None:
+    try:
+        cache.delete(WAKE_KEY)
+    except Exception:
+        logger.debug("outbox doorbell could not be cleared")
+
+
+@transaction.atomic(durable=True)
+def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
+    """Send a failed email again (from the admin). Side effects: the doorbell, after commit."""
+    message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+    message.move_to(OutboxMessage.Status.PENDING)
+    message.not_before = timezone.now()
+    message.finished_at = None
+    message.failure_count = 0
+    message.last_error = ""
+    message.save(
+        update_fields=["status", "not_before", "finished_at", "failure_count", "last_error"]
+    )
+    transaction.on_commit(outbox_wake)
+    return message
+
+
+def outbox_purge(*, now: datetime | None = None) -> int:
+    """Delete sent and voided rows older than ``OUTBOX_KEEP_DAYS``; failed ones stay."""
+    before = (now or timezone.now()) - timedelta(days=settings.OUTBOX_KEEP_DAYS)
+    deleted, _ = OutboxMessage.objects.filter(
+        status__in=[OutboxMessage.Status.SENT, OutboxMessage.Status.VOIDED],
+        finished_at__lt=before,
+    ).delete()
+    return deleted
+
+
+# --- Sending -------------------------------------------------------------------
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    voided: int = 0
+    failed: int = 0
+    stopped: bool = False
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.voided + self.failed
+
+
+class _Void(Exception):  # noqa: N818  (a signal within this module, not an error)
+    pass
+
+
+_CONNECTION_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)
+
+
+def _claim_statement() -> str:
+    table = OutboxMessage._meta.db_table
+    columns = ", ".join(
+        f'"{field.column}"' for field in OutboxMessage._meta.concrete_fields if field.column
+    )
+    return claim_sql(
+        columns=columns,
+        source=f'"{table}"',
+        where="status = %s AND not_before <= %s",
+        order_by="not_before, id",
+        lock=f'"{table}"',
+    )
+
+
+def outbox_send_due(*, now: datetime | None = None, limit: int | None = None) -> SendReport:
+    """Send every due email, up to ``limit`` (``OUTBOX_BATCH_SIZE``); see the module docstring.
+
+    When the batch ends with rows still due, the doorbell is rung again so the
+    next job carries on (a job never holds a worker for long).
+    """
+    limit = limit or settings.OUTBOX_BATCH_SIZE
+    report = SendReport()
+    sql = _claim_statement()
+    with _Mailer() as mailer:
+        while report.handled < limit:
+            outcome = _send_one(sql=sql, mailer=mailer, now=now)
+            if outcome is None:
+                return report
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if mailer.broken:
+                # The server went away; the others wait for the next sweep
+                # rather than each being charged for the same outage.
+                report.stopped = True
+                return report
+    outbox_wake()
+    return report
+
+
+class _Mailer:
+    """One mail connection for a batch, opened at the first message that needs it."""
+
+    def __init__(self) -> None:
+        self.backend = get_connection()
+        self.broken = False
+
+    def __enter__(self) -> _Mailer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self.backend.close()
+        except (smtplib.SMTPException, OSError):
+            pass
+
+    def send(self, email: EmailMultiAlternatives) -> None:
+        # The SMTP backend opens and closes a connection per call unless it
+        # is already open; a batch keeps one open.
+        if getattr(self.backend, "connection", False) is None:
+            self.backend.open()
+        email.connection = self.backend
+        email.send()
+
+    def lost(self) -> None:
+        self.broken = True
+        try:
+            self.backend.close()
+        except (smtplib.SMTPException, OSError):
+            pass
+
+
+def _send_one(*, sql: str, mailer: _Mailer, now: datetime | None) -> str | None:
+    moment = now or timezone.now()
+    with transaction.atomic():
+        claimed = list(OutboxMessage.objects.raw(sql, [OutboxMessage.Status.PENDING, moment]))
+        if not claimed:
+            return None
+        message = claimed[0]
+        kind = kind_named(message.kind)
+        try:
+            # A savepoint: whatever the builder wrote (a fresh manage link)
+            # is undone when the send fails.
+            with transaction.atomic():
+                if kind is None:
+                    raise LookupError(f"unknown email kind {message.kind}")
+                email = kind.build(message)
+                if email is None:
+                    raise _Void
+                mailer.send(email)
+                if kind.after_send is not None:
+                    kind.after_send(message)
+        except _Void:
+            _finish(message, OutboxMessage.Status.VOIDED)
+            logger.info("outbox %s %s voided", message.pk, message.kind)
+            return "voided"
+        except Exception as exc:
+            _record_failure(message, exc)
+            if isinstance(exc, _CONNECTION_ERRORS):
+                mailer.lost()
+            return "failed"
+        _finish(message, OutboxMessage.Status.SENT)
+        logger.info("outbox %s %s sent", message.pk, message.kind)
+        return "sent"
+
+
+def _finish(message: OutboxMessage, status: str) -> None:
+    message.move_to(status)
+    message.finished_at = timezone.now()
+    message.save(update_fields=["status", "finished_at"])
+
+
+def error_summary(exc: BaseException) -> str:
+    """The kind of error and the server's code: never the message or an address."""
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({str(answer[0]) for answer in exc.recipients.values()})
+        code = ",".join(codes)
+    return f"{type(exc).__name__} {code}".strip() if code else type(exc).__name__
+
+
+def _record_failure(message: OutboxMessage, exc: BaseException) -> None:
+    message.failure_count += 1
+    message.last_error = error_summary(exc)[:200]
+    permanent = isinstance(exc, (smtplib.SMTPRecipientsRefused, LookupError))
+    if permanent or message.failure_count >= settings.OUTBOX_MAX_FAILURES:
+        message.move_to(OutboxMessage.Status.FAILED)
+        message.finished_at = timezone.now()
+        logger.error("outbox %s %s failed: %s", message.pk, message.kind, message.last_error)
+    else:
+        delay = min(
+            settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** (message.failure_count - 1),
+            settings.OUTBOX_RETRY_MAX_SECONDS,
+        )
+        message.not_before = timezone.now() + timedelta(seconds=delay)
+        logger.warning(
+            "outbox %s %s not sent (%s); retry in %ss",
+            message.pk,
+            message.kind,
+            message.last_error,
+            delay,
+            exc_info=not isinstance(exc, (smtplib.SMTPException, OSError)),
+        )
+    message.save(
+        update_fields=["status", "failure_count", "last_error", "not_before", "finished_at"]
+    )

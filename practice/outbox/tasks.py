@@ -1,0 +1,19 @@
+"""The outbox's one job: send what is due. Queued by the doorbell and by beat."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .services import outbox_purge, outbox_send_due, outbox_wake_clear
+
+
+@shared_task(name="practice.outbox.send_due")
+def send_due() -> int:
+    # Cleared before the claim, so a row committed from now on rings again.
+    outbox_wake_clear()
+    return outbox_send_due().handled
+
+
+@shared_task(name="practice.outbox.purge")
+def purge() -> int:
+    return outbox_purge()
