@@ -1,18 +1,33 @@
+"""The therapist's list of KAP courses: phase moves go through ``course_advance``.
+
+The phase is read-only on the change form; the actions below are the way to
+move a course, one service call (and one audit line naming her) per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from practice.admin_actions import service_action
 from practice.admin_audit import AuditedAdminMixin
-from practice.models import Client
+from practice.models import Client, User
 
 from .models import Course
 from .services import course_advance
 
 
-def _advance_action(to: str, label: str):  # type: ignore[no-untyped-def]
+def _advance_action(to: str, label: str) -> Callable[..., None]:
+    def advance(request: HttpRequest, course: Course) -> Course:
+        actor = request.user if isinstance(request.user, User) else None
+        return course_advance(course=course, to=to, actor=actor)
+
     return service_action(
         name=f"move_to_{to}",
         label=label,
-        apply=lambda course: course_advance(course=course, to=to),
+        apply_with_request=advance,
         done=lambda count: f"{count} course(s) moved.",
     )
 

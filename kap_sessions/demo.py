@@ -1,4 +1,9 @@
-"""Demo courses: one client in every phase."""
+"""Demo courses: one client in every phase.
+
+The rows are written directly rather than through ``course_advance``: a demo
+course is born in the phase it shows, with dates weeks in the past, which no
+sequence of live moves would give.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from django.utils import timezone
 
 from practice.models import Client
 
-from .models import Course
+from .models import CLOSED_PHASES, Course
 
 DEMO_PHASES = {
     "amara.okafor@example.com": Course.Phase.PREPARATION,
@@ -26,7 +31,7 @@ def seed(*, stdout: TextIO) -> None:
         client = Client.objects.filter(email__iexact=email).first()
         if client is None or client.courses.exists():
             continue
-        closed = phase in Course.CLOSED_PHASES
+        closed = phase in CLOSED_PHASES
         Course.objects.create(
             client=client,
             phase=phase,

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+"""URLs of the KAP app, included at the root (``settings.PRACTICE_APP_URLCONFS``).
+
+Courses are managed in the admin, so the app serves no page of its own.
+"""
+
+from django.urls import URLPattern, URLResolver
 
 app_name = "kap_sessions"
 
-urlpatterns: list = []  # type: ignore[type-arg]
+urlpatterns: list[URLPattern | URLResolver] = []

@@ -15,16 +15,21 @@ def service_action(
     *,
     name: str,
     label: str,
-    apply: Callable[[Any], object],
+    apply: Callable[[Any], object] | None = None,
+    apply_with_request: Callable[[HttpRequest, Any], object] | None = None,
     done: Callable[[int], str],
     skip: Callable[[Any], str | None] = lambda obj: None,
 ) -> Callable[..., None]:
     """An admin action calling ``apply(obj)`` for each selected row.
 
+    A service that needs to know who acted (for its audit line) is called as
+    ``apply_with_request(request, obj)`` instead; give exactly one of the two.
     A row the service refuses (``ValidationError``) is reported by name and the
     others go on; ``skip(obj)`` may return a reason to leave a row alone.
     ``done(count)`` words the success message.
     """
+    if (apply is None) == (apply_with_request is None):
+        raise TypeError("service_action takes exactly one of apply and apply_with_request")
 
     @admin.action(description=label, permissions=["change"])
     def action(
@@ -39,7 +44,10 @@ def service_action(
                 modeladmin.message_user(request, f"{obj}: {reason}", messages.WARNING)
                 continue
             try:
-                apply(obj)
+                if apply_with_request is not None:
+                    apply_with_request(request, obj)
+                elif apply is not None:
+                    apply(obj)
             except ValidationError as exc:
                 modeladmin.message_user(request, f"{obj}: {exc.messages[0]}", messages.WARNING)
                 continue
