@@ -22,7 +22,7 @@ from practice.calendar.reminders import reminder_email
 from practice.identity import practice_profile
 from practice.mail import absolute_url, build_email
 from practice.models import Appointment, AppointmentKind, OutboxMessage
-from practice.outbox.kinds import email_kind
+from practice.outbox.kinds import email_kind, object_of
 
 from .ics import consultation_ics
 from .links import manage_link_issue
@@ -131,7 +131,7 @@ def waitlist_opening(*, entry: WaitlistEntry, opened_at: datetime) -> EmailMulti
 
 
 def _consultation(message: OutboxMessage) -> Consultation | None:
-    return Consultation.objects.with_appointment().filter(pk=message.object_id).first()
+    return object_of(Consultation.objects.with_appointment(), message)
 
 
 def _current(message: OutboxMessage) -> Consultation | None:
@@ -182,7 +182,7 @@ def _therapist_notice(message: OutboxMessage) -> EmailMultiAlternatives | None:
 
 @email_kind("consultation.waitlist_opening")
 def _waitlist_opening(message: OutboxMessage) -> EmailMultiAlternatives | None:
-    entry = WaitlistEntry.objects.filter(pk=message.object_id).first()
+    entry = object_of(WaitlistEntry.objects.all(), message)
     opened_at = datetime.fromisoformat(message.params["opened_at"])
     if entry is None or opened_at <= timezone.now():
         return None

@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 
 from .admin_audit import AuditedAdminMixin
+from .admin_mixins import ReadOnlyAdminMixin
 from .models import AuditEvent, Client, PracticeProfile, User, WorkerHeartbeat
 
 
@@ -77,33 +78,16 @@ class ClientAdmin(AuditedAdminMixin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "actor", "action", "object_type", "object_id", "client", "ip_address"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "actor__email"]
     date_hierarchy = "at"
     list_select_related = ["actor", "client"]
-
     # The log is append-only: nobody edits or deletes it from the admin.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(WorkerHeartbeat)
-class WorkerHeartbeatAdmin(admin.ModelAdmin):
+class WorkerHeartbeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # Written by the workers themselves; /healthz reads only the newest.
     list_display = ["hostname", "seen_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-from practice.calendar import admin as _calendar_admin  # noqa: E402,F401  (registers the calendar admin)

@@ -1,7 +1,9 @@
 """The core of the practice: people, the practice's identity, the audit log.
 
-The shared calendar (appointments, availability, reminders) also lives in this
-app; see ``../shared/DESIGN.md``.
+The shared calendar (appointments and availability, ``practice/calendar/``)
+and the outbox of outgoing email (``practice/outbox/``) are models of this app
+too, kept in modules of their own and imported here, where Django looks for an
+app's models; see ``../shared/DESIGN.md``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,33 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from practice.calendar.models import (
+    KIND_DEFAULTS,
+    Appointment,
+    AppointmentKind,
+    AvailabilityException,
+    KindSettings,
+    Weekday,
+    WeeklyHours,
+)
+from practice.outbox.models import OutboxMessage
+
+__all__ = [
+    "KIND_DEFAULTS",
+    "Appointment",
+    "AppointmentKind",
+    "AuditEvent",
+    "AvailabilityException",
+    "Client",
+    "KindSettings",
+    "OutboxMessage",
+    "PracticeProfile",
+    "User",
+    "WeeklyHours",
+    "Weekday",
+    "WorkerHeartbeat",
+]
 
 
 def _default_time_zone() -> str:
@@ -248,6 +277,3 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
-
-
-from practice.calendar.models import *  # noqa: E402,F401,F403  (calendar models live in their own module)

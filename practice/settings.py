@@ -74,7 +74,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # The public address of the site, used to build absolute links in emails and
 # feeds, which are sent outside any request.
-SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+# Unset, it is the local server `make run` starts (on PORT, 8000 by default).
+_LOCAL_PORT = env.int("PORT", default=8000)
+SITE_URL = env.str("SITE_URL", default=f"http://localhost:{_LOCAL_PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "practice",
@@ -165,10 +167,16 @@ if not DEBUG:
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://.")
 
+# After a failed call to Redis, a process skips it for this long (see
+# practice/cache.py).
+CACHE_OUTAGE_BACKOFF_SECONDS = env.float("CACHE_OUTAGE_BACKOFF_SECONDS", default=5.0)
+
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, skipping Redis while it is down (a page
+            # never fails because of it).
+            "BACKEND": "practice.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="practice"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -220,17 +228,30 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Task modules outside an app's tasks.py (which autodiscovery finds).
+CELERY_IMPORTS = ["practice.outbox.tasks"]
 # The one beat schedule. Leaf apps are reached only by task name.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "practice.heartbeat", "schedule": 30.0},
     "newsletter-dispatch-campaigns": {"task": "newsletter.dispatch_campaigns", "schedule": 60.0},
     "newsletter-tidy-unconfirmed": {"task": "newsletter.tidy_unconfirmed", "schedule": 3600.0},
-    "calendar-reminders": {"task": "practice.calendar.dispatch_reminders", "schedule": 60.0},
+    # The outbox's sweep: every email that is due and unsent (reminders at
+    # their time, anything whose wake-up was lost), one loop for all of them.
+    "outbox-send-due": {"task": "practice.outbox.send_due", "schedule": 60.0},
+    "outbox-purge": {"task": "practice.outbox.purge", "schedule": 24 * 3600.0},
 }
 # How old the worker heartbeat may be before /healthz calls the worker down.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
 
 # --- Email -------------------------------------------------------------------
+# The outbox (practice/outbox/services.py): how many emails one job sends
+# before handing over, how often and how long a refused email is retried, and
+# how long sent and voided rows are kept.
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
+OUTBOX_MAX_FAILURES = env.int("OUTBOX_MAX_FAILURES", default=8)
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=6 * 3600)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=30)
 
 vars().update(
     _url_setting(
@@ -406,10 +427,6 @@ NEWSLETTER_REMIND_UNCONFIRMED_AFTER = env.int(
 NEWSLETTER_PURGE_UNCONFIRMED_AFTER = env.int(
     "NEWSLETTER_PURGE_UNCONFIRMED_AFTER", default=60 * 60 * 24 * 30
 )
-# Sign-ups accepted per IP address per window (seconds); 0 turns the limit
-# off (benchmarks only).
-NEWSLETTER_SIGNUP_RATE_LIMIT = env.int("NEWSLETTER_SIGNUP_RATE_LIMIT", default=10)
-NEWSLETTER_SIGNUP_RATE_WINDOW = env.int("NEWSLETTER_SIGNUP_RATE_WINDOW", default=60 * 60)
 # Campaign messages a second across all senders (0: as fast as the mail
 # server takes them), how many sender tasks share a campaign, and how many
 # messages each sends before handing over to a fresh task.
@@ -429,14 +446,23 @@ CALENDAR_REMINDER_OFFSETS = {
     "day_before": env.int("REMINDER_DAY_BEFORE_MINUTES", default=24 * 60),
     "hour_before": env.int("REMINDER_HOUR_BEFORE_MINUTES", default=60),
 }
-# Which leaf app writes the reminder email for each kind of appointment (the
-# core reaches leaf apps only through settings).
-CALENDAR_REMINDER_MESSAGES = {"consultation": "consultations.emails.consultation_reminder"}
-# Consultation bookings (and waitlist sign-ups) accepted per IP address per
-# hour; 0 turns the limit off (benchmarks only).
-CONSULTATION_BOOKING_RATE_LIMIT = env.int("CONSULTATION_BOOKING_RATE_LIMIT", default=5)
 # How long a process trusts its copy of the calendar's cache generation before
 # asking the shared cache again: another process's booking shows on this
 # process's pages at most this much later (the booking itself is always checked
 # against the database).
 CALENDAR_CACHE_LOCAL_SECONDS = env.float("CALENDAR_CACHE_LOCAL_SECONDS", default=1.0)
+
+# --- Rate limits of the public forms (practice/ratelimit.py) -----------------
+
+# Tries accepted per client address per window, as (limit, window in seconds)
+# per scope; a limit of 0 turns that scope off (benchmarks only). The
+# environment variables are the ones each limit had before it moved here.
+_BOOKINGS_PER_HOUR = env.int("CONSULTATION_BOOKING_RATE_LIMIT", default=5)
+RATE_LIMITS: dict[str, tuple[int, int]] = {
+    "consultation_book": (_BOOKINGS_PER_HOUR, 60 * 60),
+    "waitlist_join": (_BOOKINGS_PER_HOUR, 60 * 60),
+    "newsletter_signup": (
+        env.int("NEWSLETTER_SIGNUP_RATE_LIMIT", default=10),
+        env.int("NEWSLETTER_SIGNUP_RATE_WINDOW", default=60 * 60),
+    ),
+}

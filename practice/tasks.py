@@ -16,5 +16,3 @@ def ping(*, marker: str) -> str:
     cache.set(f"practice:ping:{marker}", "pong", 300)
     return "pong"
 
-
-from practice.calendar.tasks import dispatch_reminders  # noqa: E402,F401  (registers the calendar task)

@@ -69,8 +69,7 @@ class Transitions(models.Model):
         setattr(self, self.STATE_FIELD, to)
 
     def transition_refused_message(self, to: str) -> str:
-        field = self._meta.get_field(self.STATE_FIELD)
-        labels = dict(field.choices or ())
+        labels = _state_labels(type(self))
         now = str(labels.get(self.state, self.state)).lower()
         then = str(labels.get(to, to)).lower()
         name = str(self._meta.verbose_name)
@@ -80,5 +79,9 @@ class Transitions(models.Model):
 
 def transitions_complete(model: type[Transitions]) -> list[str]:
     """The states of ``model``'s field that its map forgets (for a test of every machine)."""
+    return [value for value in _state_labels(model) if value not in model.TRANSITIONS]
+
+
+def _state_labels(model: type[Transitions]) -> dict[str, str]:
     field = model._meta.get_field(model.STATE_FIELD)
-    return [value for value, _ in field.choices or () if value not in model.TRANSITIONS]
+    return {str(value): str(label) for value, label in getattr(field, "choices", None) or ()}

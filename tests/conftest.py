@@ -24,7 +24,9 @@ from tests.factories import (  # noqa: E402
     StaffFactory,
     UserFactory,
 )
-from tests.support.smtp import SMTPSink  # noqa: E402
+from tests.support.redis import PrivateRedis  # noqa: E402
+from tests.support.server import AppServer  # noqa: E402
+from tests.support.smtp import SMTPSink, StallingHandler  # noqa: E402
 from tests.support.worker import CeleryWorker  # noqa: E402
 
 # The calendar's fixtures (frozen_now, weekly_hours) serve tests/practice and
@@ -150,6 +152,53 @@ def smtp_sink(settings) -> Iterator[SMTPSink]:  # type: ignore[no-untyped-def]
         yield sink
     finally:
         sink.stop()
+
+
+@pytest.fixture
+def stalling_smtp_sink(settings):  # type: ignore[no-untyped-def]
+    """A factory for a sink whose handler stalls (``tests.support.smtp.StallingHandler``)."""
+    sinks: list[SMTPSink] = []
+
+    def make(**handler_options: object) -> SMTPSink:
+        sink = SMTPSink(handler_factory=lambda s: StallingHandler(s, **handler_options))
+        sink.start()
+        sink.configure_django(settings)
+        sinks.append(sink)
+        return sink
+
+    yield make
+    for sink in sinks:
+        sink.stop()
+
+
+# --- A Redis of the test's own, and the app in gunicorn --------------------------
+
+
+@pytest.fixture
+def private_redis(tmp_path) -> Iterator[PrivateRedis]:  # type: ignore[no-untyped-def]
+    """A redis-server on a free port, for tests that stop or flush Redis."""
+    redis = PrivateRedis(tmp_path).start()
+    try:
+        yield redis
+    finally:
+        redis.stop()
+
+
+@pytest.fixture
+def app_server(transactional_db, settings, tmp_path):  # type: ignore[no-untyped-def]
+    """A factory: ``app_server(env={...})`` serves the app with gunicorn on the test database."""
+    _needs_postgres(settings)
+    servers: list[AppServer] = []
+
+    def start(*, env: dict[str, str]) -> AppServer:
+        prefix = getattr(settings, "CACHE_KEY_PREFIX_FOR_TEST", "")
+        server = AppServer(env={"CACHE_KEY_PREFIX": prefix, **env}, log_dir=tmp_path)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 # --- Real Celery worker --------------------------------------------------------

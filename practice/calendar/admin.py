@@ -15,7 +15,6 @@ from .models import (
     AppointmentKind,
     AvailabilityException,
     KindSettings,
-    Reminder,
     WeeklyHours,
 )
 from .services import SlotUnavailable, appointment_book, appointment_transition
@@ -145,16 +144,3 @@ class AppointmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"kind": AppointmentKind.BLOCKED}
-
-
-@admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["appointment", "kind", "due_at", "sent_at", "voided_at"]
-    list_filter = ["kind"]
-    list_select_related = ["appointment"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

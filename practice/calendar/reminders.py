@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
-from practice.outbox.kinds import email_kind, kind_named
+from practice.outbox.kinds import email_kind, kind_named, object_of
 from practice.outbox.models import OutboxMessage
 from practice.outbox.services import outbox_put, outbox_void
 
@@ -68,7 +68,7 @@ def reminder_email(appointment_kind: str) -> Callable[[ReminderBuilder], Reminde
 def _standing_appointment(message: OutboxMessage) -> Appointment | None:
     """The appointment, if it still stands at the planned start and nothing closer is due."""
     now = timezone.now()
-    appointment = Appointment.objects.filter(pk=message.object_id).first()
+    appointment = object_of(Appointment.objects.all(), message)
     if appointment is None:
         return None
     planned = datetime.fromisoformat(message.params["for_start"])

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+from django.db.models import Model, QuerySet
 
 if TYPE_CHECKING:
     from django.core.mail import EmailMultiAlternatives
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 Builder = Callable[["OutboxMessage"], "EmailMultiAlternatives | None"]
 AfterSend = Callable[["OutboxMessage"], None]
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,13 @@ def email_kind(name: str, *, after_send: AfterSend | None = None) -> Callable[[B
         return build
 
     return register
+
+
+def object_of(queryset: QuerySet[M], message: OutboxMessage) -> M | None:
+    """The object ``message`` is about, from ``queryset``; ``None`` when it is gone."""
+    if message.object_id is None:
+        return None
+    return queryset.filter(pk=message.object_id).first()
 
 
 def kind_named(name: str) -> EmailKind | None:

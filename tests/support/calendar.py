@@ -16,7 +16,7 @@ from datetime import UTC, datetime, time
 import pytest
 import time_machine
 
-from tests.consultations.factories import WeeklyHoursFactory
+from tests.factories import WeeklyHoursFactory
 
 NOW = datetime(2027, 1, 4, 16, 0, tzinfo=UTC)
 FIRST_SLOT = datetime(2027, 1, 5, 17, 0, tzinfo=UTC)

@@ -26,6 +26,48 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
+class StallingHandler:
+    """A server that takes ``delay`` seconds over each message, counting ``started``.
+
+    With ``store_first`` it keeps the message *before* it waits for the reply
+    (a server that has the whole message and is slow to say so), for the
+    first ``stalls`` messages only: a client that dies in that wait has had
+    its message delivered without knowing it. Without it the message is kept
+    only after the wait: if the client vanishes meanwhile, aiosmtpd cancels
+    the handler and the message was never accepted, as a real server does.
+    """
+
+    def __init__(
+        self, sink: SMTPSink, *, delay: float, store_first: bool = False, stalls: int = 10**6
+    ) -> None:
+        self.sink = sink
+        self.delay = delay
+        self.store_first = store_first
+        self.stalls = stalls
+        self.started = 0
+
+    def _store(self, envelope: Any) -> None:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.sink.lock:
+            self.sink.messages.append(message)  # type: ignore[arg-type]
+            self.sink.recipients.extend(envelope.rcpt_tos)
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        import asyncio
+
+        self.started += 1
+        stalling = self.started <= self.stalls
+        if self.store_first:
+            self._store(envelope)
+            if stalling:
+                await asyncio.sleep(self.delay)
+        else:
+            if stalling:
+                await asyncio.sleep(self.delay)
+            self._store(envelope)
+        return "250 Message accepted for delivery"
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -43,16 +85,23 @@ class SMTPSink:
         # aiosmtpd 1.4 cannot start on port 0 (its start-up check connects to
         # the port it was given), so a free port is picked first.
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=_free_port())
+        self._port = int(self.controller.port)
+        self.running = False
 
     def start(self) -> None:
+        # A sink may be started again after stop() (a mail server back up).
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
         self.controller.start()
+        self.running = True
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.running:
+            self.controller.stop()
+            self.running = False
 
     @property
     def port(self) -> int:
-        return int(self.controller.port)
+        return self._port
 
     def configure_django(self, settings: Any) -> None:
         """Send this process's Django email to the sink (``settings`` is pytest-django's)."""

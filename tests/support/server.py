@@ -1,0 +1,108 @@
+"""The app served by gunicorn in a subprocess, with an environment of the test's choosing."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from tests.support.redis import free_port
+from tests.support.worker import ROOT, database_url_for_current_test_db
+
+
+class AppServer:
+    def __init__(self, *, env: dict[str, str], log_dir: Path) -> None:
+        self.port = free_port()
+        self.extra_env = env
+        self.log_path = log_dir / f"gunicorn-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> AppServer:
+        env = dict(os.environ)
+        env.update(
+            DATABASE_URL=database_url_for_current_test_db(),
+            DJANGO_SETTINGS_MODULE="practice.settings",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.extra_env)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "practice.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--timeout",
+                "60",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{self.url}/terms/", timeout=2)  # noqa: S310  (a local test server)
+                return self
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        raise TimeoutError(f"gunicorn did not start:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+            self.process = None
+
+
+class Visitor:
+    """A browser-less visitor with cookies: GET pages and post their forms."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._open(urllib.request.Request(f"{self.base}{path}"))  # noqa: S310  (http to the test's own server)
+
+    def post(self, path: str, data: dict[str, str]) -> tuple[int, str]:
+        body = urllib.parse.urlencode(data).encode()
+        request = urllib.request.Request(  # noqa: S310  (http to the test's own server)
+            f"{self.base}{path}", data=body, headers={"Referer": f"{self.base}{path}"}
+        )
+        return self._open(request)
+
+    def _open(self, request: urllib.request.Request) -> tuple[int, str]:
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+
+def hidden(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert found, f"no {name} in the page"
+    return found.group(1)
