@@ -6,7 +6,8 @@ senders (Celery tasks, on one worker or many) each work through rows, one
 message per short transaction:
 
 1. lock the next pending row of the campaign with ``SELECT ... FOR UPDATE
-   SKIP LOCKED``: any other sender skips it;
+   SKIP LOCKED`` (the row claim shared with the outbox,
+   ``practice/outbox/claim.py``): any other sender skips it;
 2. re-read the reader; if she left since the snapshot the row becomes
    ``skipped``;
 3. start the SMTP transaction (MAIL FROM, RCPT TO, DATA); a recipient the
@@ -52,6 +53,8 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.db import connection, transaction
 from django.utils import timezone
+
+from practice.outbox.claim import claim_sql
 
 from .emails import CampaignContent, campaign_email
 from .models import Campaign, Delivery, Subscriber
@@ -128,19 +131,16 @@ class CampaignSender:
         return handled
 
     def _claim_sql(self) -> str:
-        # One hand-written query: this runs once per message, and the ORM's
-        # compilation of the same query costs more CPU than the rest of the
-        # database work together (measured: 1.9 ms against 0.5 ms).
+        # The row claim every sender shares (practice/outbox/claim.py), over
+        # the campaign's deliveries joined to their readers.
         delivery, subscriber = Delivery._meta.db_table, Subscriber._meta.db_table
-        sql = (
-            f"SELECT d.id, s.id, s.email, s.first_name, s.status "  # noqa: S608  (table names from the models)
-            f"FROM {delivery} d JOIN {subscriber} s ON s.id = d.subscriber_id "
-            f"WHERE d.campaign_id = %s AND d.status = %s AND d.id > %s "
-            f"ORDER BY d.id LIMIT 1"
+        return claim_sql(
+            columns="d.id, s.id, s.email, s.first_name, s.status",
+            source=f"{delivery} d JOIN {subscriber} s ON s.id = d.subscriber_id",
+            where="d.campaign_id = %s AND d.status = %s AND d.id > %s",
+            order_by="d.id",
+            lock="d",
         )
-        if connection.features.has_select_for_update_skip_locked:
-            sql += " FOR UPDATE OF d SKIP LOCKED"
-        return sql
 
     def _claim(self) -> tuple[int, Subscriber] | None:
         """Lock the next pending row (step 1); None when there is none left.

@@ -237,7 +237,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "newsletter-tidy-unconfirmed": {"task": "newsletter.tidy_unconfirmed", "schedule": 3600.0},
     # The outbox's sweep: every email that is due and unsent (reminders at
     # their time, anything whose wake-up was lost), one loop for all of them.
-    "outbox-send-due": {"task": "practice.outbox.send_due", "schedule": 60.0},
+    "outbox-sweep": {"task": "practice.outbox.sweep", "schedule": 60.0},
     "outbox-purge": {"task": "practice.outbox.purge", "schedule": 24 * 3600.0},
 }
 # How old the worker heartbeat may be before /healthz calls the worker down.
@@ -248,6 +248,7 @@ WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
 # before handing over, how often and how long a refused email is retried, and
 # how long sent and voided rows are kept.
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
+OUTBOX_SEND_PARALLEL = env.int("OUTBOX_SEND_PARALLEL", default=2)
 OUTBOX_MAX_FAILURES = env.int("OUTBOX_MAX_FAILURES", default=8)
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=6 * 3600)

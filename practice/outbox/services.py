@@ -5,9 +5,10 @@ transaction, so the email exists exactly when the change that causes it
 commits, and a rolled-back change asks for nothing. After the commit it rings
 the doorbell (:func:`outbox_wake`): one ``practice.outbox.send_due`` job is
 queued unless one is already waiting, so a burst of sign-ups publishes one
-message, not one per email. Beat runs the same job every minute, which sends
-whatever a lost doorbell (Redis flushed, stopped, or the job's worker killed)
-left behind.
+message, not one per email. Every minute beat's sweep (:func:`outbox_sweep`)
+sets senders to work on whatever is due: reminders at their time, retries,
+and whatever a lost doorbell (Redis flushed or stopped, a worker killed) left
+behind.
 
 **Sending.** :func:`outbox_send_due` claims one due row at a time
 (``claim.py``: row lock, skip locked), asks the row's kind to build the email
@@ -127,6 +128,23 @@ def outbox_wake_clear() -> None:
         logger.debug("outbox doorbell could not be cleared")
 
 
+def outbox_sweep(*, now: datetime | None = None) -> int:
+    """Beat's minute: set senders to work on whatever is due; return how many.
+
+    Up to ``OUTBOX_SEND_PARALLEL`` send_due jobs, one per batch that is due,
+    so a backlog (a morning of reminders, a burst of sign-ups after an
+    outage) is shared by the worker's processes. Extra senders are harmless:
+    each claims rows the others have not locked.
+    """
+    batch = settings.OUTBOX_BATCH_SIZE
+    wanted = settings.OUTBOX_SEND_PARALLEL
+    due = OutboxMessage.objects.due(now or timezone.now()).values("pk")[: wanted * batch].count()
+    jobs = min(wanted, -(-due // batch))
+    for _ in range(jobs):
+        enqueue(SEND_DUE_TASK)
+    return jobs
+
+
 @transaction.atomic(durable=True)
 def outbox_retry(*, message: OutboxMessage) -> OutboxMessage:
     """Send a failed email again (from the admin). Side effects: the doorbell, after commit."""
@@ -192,8 +210,8 @@ def _claim_statement() -> str:
 def outbox_send_due(*, now: datetime | None = None, limit: int | None = None) -> SendReport:
     """Send every due email, up to ``limit`` (``OUTBOX_BATCH_SIZE``); see the module docstring.
 
-    When the batch ends with rows still due, the doorbell is rung again so the
-    next job carries on (a job never holds a worker for long).
+    When the batch ends with rows still due, a job is queued to carry on (a
+    job never holds a worker process for long).
     """
     limit = limit or settings.OUTBOX_BATCH_SIZE
     report = SendReport()
@@ -209,7 +227,7 @@ def outbox_send_due(*, now: datetime | None = None, limit: int | None = None) ->
                 # rather than each being charged for the same outage.
                 report.stopped = True
                 return report
-    outbox_wake()
+    enqueue(SEND_DUE_TASK)
     return report
 
 

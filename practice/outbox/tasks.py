@@ -1,10 +1,10 @@
-"""The outbox's one job: send what is due. Queued by the doorbell and by beat."""
+"""The outbox's jobs: send what is due (queued by the doorbell and the sweep), the sweep."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from .services import outbox_purge, outbox_send_due, outbox_wake_clear
+from .services import outbox_purge, outbox_send_due, outbox_sweep, outbox_wake_clear
 
 
 @shared_task(name="practice.outbox.send_due")
@@ -12,6 +12,12 @@ def send_due() -> int:
     # Cleared before the claim, so a row committed from now on rings again.
     outbox_wake_clear()
     return outbox_send_due().handled
+
+
+@shared_task(name="practice.outbox.sweep")
+def sweep() -> int:
+    """Run by beat every minute."""
+    return outbox_sweep()
 
 
 @shared_task(name="practice.outbox.purge")

@@ -41,13 +41,13 @@ def wait_until(condition: Callable[[], object], timeout: float = 60.0) -> None:
 
 
 def sweep(broker_url: str | None = None) -> None:
-    """What beat does every minute: queue the outbox's send_due job.
+    """What beat does every minute: queue the outbox's sweep.
 
     On a connection of its own rather than the app's shared producer pool,
     which another test in the same process may have closed.
     """
     with app.connection_for_write(broker_url) as connection:
-        app.send_task("practice.outbox.send_due", producer=app.amqp.Producer(connection))
+        app.send_task("practice.outbox.sweep", producer=app.amqp.Producer(connection))
 
 
 def confirmations_due(count: int) -> list[OutboxMessage]:
@@ -107,7 +107,7 @@ def test_a_worker_killed_before_the_server_accepted_sends_each_email_exactly_onc
     sink.wait_for(6)
     wait_until(lambda: unsent() == 0)
     sweep()  # a later sweep finds nothing left to send
-    wait_until(lambda: re.search(r"send_due\[[^\]]+\] succeeded in \S+: 0", restarted.log()))
+    wait_until(lambda: re.search(r"sweep\[[^\]]+\] succeeded in \S+: 0", restarted.log()))
     assert Counter(sink.recipients) == {f"mother{i}@example.com": 1 for i in range(6)}
 
 
