@@ -15,6 +15,7 @@ from django import forms
 from django.utils import timezone
 
 from practice.calendar.slots import is_offered, kind_settings
+from practice.forms import HoneypotMixin
 from practice.models import AppointmentKind
 
 from .models import Consultation
@@ -54,7 +55,11 @@ def clean_offered_start(value: str, *, ignore_appointment_id: int | None = None)
             f"Bookings open {settings.horizon_days} days ahead. Please choose an earlier time."
         )
     if not is_offered(
-        start, now=now, settings=settings, ignore_appointment_id=ignore_appointment_id
+        kind=AppointmentKind.CONSULTATION,
+        start=start,
+        now=now,
+        settings=settings,
+        ignore_appointment_id=ignore_appointment_id,
     ):
         raise forms.ValidationError(SLOT_GONE)
     return start
@@ -66,7 +71,7 @@ def clean_zone_name(value: str) -> str:
     return value
 
 
-class BookingForm(forms.ModelForm):  # type: ignore[type-arg]
+class BookingForm(HoneypotMixin, forms.ModelForm):  # type: ignore[type-arg]
     start = forms.CharField(
         label="Time", error_messages={"required": "Please choose a time for the call."}
     )
@@ -77,9 +82,6 @@ class BookingForm(forms.ModelForm):  # type: ignore[type-arg]
             "invalid": "This page was incomplete. Please check the form and press Book again.",
         },
     )
-    # The honeypot: hidden from people by CSS and from screen readers by
-    # aria-hidden; only a bot fills it in.
-    website = forms.CharField(required=False, label="Leave this empty")
 
     class Meta:
         model = Consultation
@@ -152,7 +154,6 @@ class BookingForm(forms.ModelForm):  # type: ignore[type-arg]
             ("prior_experience", Consultation.PriorExperience),
         ):
             cast(forms.ChoiceField, self.fields[name]).choices = answers.choices
-        self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
     def clean_start(self) -> datetime:
         return clean_offered_start(self.cleaned_data.get("start", ""))
@@ -193,10 +194,6 @@ class BookingForm(forms.ModelForm):  # type: ignore[type-arg]
         # own checks run there.
         return
 
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get("website"))
-
 
 class RescheduleForm(forms.Form):
     start = forms.CharField(
@@ -222,7 +219,7 @@ class CancelForm(forms.Form):
     )
 
 
-class WaitlistForm(forms.Form):
+class WaitlistForm(HoneypotMixin, forms.Form):
     name = forms.CharField(max_length=200, error_messages={"required": "Please give your name."})
     email = forms.EmailField(
         error_messages={
@@ -237,11 +234,6 @@ class WaitlistForm(forms.Form):
         help_text="For example: weekday evenings, or Saturday mornings.",
     )
     time_zone = forms.CharField(widget=forms.HiddenInput(attrs={"data-zone-input": ""}))
-    website = forms.CharField(
-        required=False,
-        label="Leave this empty",
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
 
     def clean_time_zone(self) -> str:
         return clean_zone_name(self.cleaned_data.get("time_zone", ""))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from django.db import models
@@ -16,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from practice.models import Appointment, Client
+from practice.transitions import Transitions
 
 # What she tells about herself to be reached, and the intake: health answers
 # that stay in the database and the admin, never in mail, logs or calendars.
@@ -51,6 +53,15 @@ class ConsultationQuerySet(models.QuerySet["Consultation"]):
 
 
 class Consultation(models.Model):
+    """One booking of the free consultation and her short intake.
+
+    A consultation has no state field of its own: its status is its current
+    appointment's (booked, cancelled, completed, no-show), changed only by
+    ``consultation_transition`` through the calendar's
+    ``appointment_transition``, whose ``Appointment.TRANSITIONS`` map is the
+    one that applies.
+    """
+
     class MeetingMode(models.TextChoices):
         PHONE = "phone", "Phone call"
         VIDEO = "video", "Video call"
@@ -195,15 +206,22 @@ class ManageLink(models.Model):
         return f"Manage link #{self.pk} for consultation #{self.consultation_id}"
 
 
-class WaitlistEntry(models.Model):
-    """Someone who found no time that fits and asked to hear when one opens."""
+class WaitlistEntry(Transitions):
+    """Someone who found no time that fits and asked to hear when one opens.
+
+    An entry is told about one opening (``waitlist_notify_opening``) and then
+    waits no more; joining again with the same email starts a new entry, so
+    each entry keeps the record of the opening it was told about. The
+    therapist may move an entry by hand in the admin (back to waiting, or
+    removed), within ``TRANSITIONS``.
+    """
 
     class Status(models.TextChoices):
         WAITING = "waiting", "Waiting"
         NOTIFIED = "notified", "Told about an opening"
         REMOVED = "removed", "Removed"
 
-    TRANSITIONS: dict[str, tuple[str, ...]] = {
+    TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         Status.WAITING: (Status.NOTIFIED, Status.REMOVED),
         Status.NOTIFIED: (Status.WAITING, Status.REMOVED),
         Status.REMOVED: (Status.WAITING,),

@@ -1,7 +1,9 @@
 """Every write of the consultation funnel: booking, moving, cancelling, converting.
 
-Emails leave only after the transaction commits (``transaction.on_commit``)
-and through Celery tasks, so a rolled-back booking never sends anything.
+Every email is asked for in the transaction of the change that causes it, as
+an outbox row (``practice.outbox``): it exists exactly when the change
+commits, and is built from ids when it is sent (``emails.py``), so a
+rolled-back booking sends nothing and no answer of hers waits in a queue.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from practice.calendar.services import (
     appointment_transition,
     kind_lock,
 )
-from practice.calendar.slots import available_slots
-from practice.models import Appointment, AppointmentKind, Client, User
+from practice.calendar.slots import is_offered
+from practice.models import Appointment, AppointmentKind, AuditEvent, Client, User
+from practice.outbox.services import outbox_put
+from practice.services import audit_record
 
-from . import tasks
-from .models import CONTACT_FIELDS, INTAKE_FIELDS, Consultation, ManageLink, WaitlistEntry
-from .tokens import token_hash, token_new
+from .links import manage_link_issue
+from .models import CONTACT_FIELDS, INTAKE_FIELDS, Consultation, WaitlistEntry
 
 logger = logging.getLogger(__name__)
 
@@ -45,48 +48,23 @@ class Booking:
     created: bool
 
 
-def _enqueue(task: Any, **kwargs: Any) -> None:
-    """Queue ``task`` after commit; if the broker cannot take it, run it here.
-
-    The booking is already committed when this runs, so a broker outage must
-    not turn her confirmation into an error page; sending inline is slower
-    but loses nothing. A failure there is logged (ids only) and swallowed.
-    """
-
-    def send() -> None:
-        try:
-            task.delay(**kwargs)
-        except Exception:
-            logger.exception("could not queue %s %s; running it inline", task.name, kwargs)
-            try:
-                task.run(**kwargs)
-            except Exception:
-                logger.exception("%s %s failed inline", task.name, kwargs)
-
-    transaction.on_commit(send)
-
-
-def _queue(event: str, consultation: Consultation) -> None:
-    _enqueue(tasks.send_consultation_email, consultation_id=consultation.pk, event=event)
-    _enqueue(tasks.send_therapist_notice, consultation_id=consultation.pk, event=event)
-
-
-def manage_link_issue(*, consultation: Consultation) -> str:
-    """A new private token for ``consultation``'s manage page (only its hash is kept)."""
-    token = token_new()
-    ManageLink.objects.create(consultation=consultation, token_hash=token_hash(token))
-    return token
-
-
-def manage_link_resolve(*, token: str) -> Consultation | None:
-    if not token or len(token) > 100:
-        return None
-    link = (
-        ManageLink.objects.select_related("consultation__appointment")
-        .filter(token_hash=token_hash(token))
-        .first()
+def _ask_emails(event: str, consultation: Consultation) -> None:
+    """Her email and the therapist's notice for ``event`` (booked, rescheduled, cancelled)."""
+    sequence = consultation.sequence
+    key = f"consultation:{consultation.pk}:{event}:{sequence}"
+    outbox_put(
+        kind=f"consultation.{event}",
+        key=key,
+        about=consultation,
+        recipient=consultation.email,
+        params={"sequence": sequence},
     )
-    return link.consultation if link else None
+    outbox_put(
+        kind="consultation.therapist_notice",
+        key=f"{key}:notice",
+        about=consultation,
+        params={"event": event},
+    )
 
 
 @transaction.atomic
@@ -130,7 +108,7 @@ def consultation_book(
     )
     token = manage_link_issue(consultation=consultation)
     logger.info("consultation %s booked (appointment %s)", consultation.pk, appointment.pk)
-    _queue("booked", consultation)
+    _ask_emails("booked", consultation)
     return Booking(consultation, token, created=True)
 
 
@@ -140,8 +118,8 @@ def consultation_reschedule(*, consultation: Consultation, start: datetime) -> C
 
     Raises :class:`SlotUnavailable` when the new time is not offered, and
     ``ValidationError`` when the consultation is no longer upcoming. Side
-    effects: new reminders replace the unsent ones; on commit, an updated
-    calendar invitation to her and a notice to the therapist.
+    effects: new reminders replace the unsent ones; an updated calendar
+    invitation to her and a notice to the therapist (outbox rows).
     """
     consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
     new_appointment = appointment_move(appointment=consultation.appointment, start=start)
@@ -149,7 +127,7 @@ def consultation_reschedule(*, consultation: Consultation, start: datetime) -> C
     consultation.sequence += 1
     consultation.save(update_fields=["appointment", "sequence"])
     logger.info("consultation %s rescheduled", consultation.pk)
-    _queue("rescheduled", consultation)
+    _ask_emails("rescheduled", consultation)
     return consultation
 
 
@@ -167,9 +145,10 @@ def consultation_transition(
     Side effects:
     - the calendar appointment changes status and its unsent reminders are voided;
     - cancelled: the time is freed; ``by`` and her ``reason`` or the practice's
-      ``note`` are kept; on commit she gets a cancellation (with the practice's
-      note when it cancelled) and the therapist a notice; when the freed time
-      can still be booked, the waitlist is told about it.
+      ``note`` are kept; she gets a cancellation (with the practice's note
+      when it cancelled) and the therapist a notice; when the freed time can
+      still be booked, everyone waiting is told about it
+      (:func:`waitlist_tell_opening`). All emails are outbox rows.
     - completed or no-show: nothing else.
     """
     consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
@@ -184,25 +163,20 @@ def consultation_transition(
             update_fields=["sequence", "cancelled_by", "cancel_reason", "cancel_note"]
         )
         logger.info("consultation %s cancelled by %s", consultation.pk, by)
-        _queue("cancelled", consultation)
-        if _freed_time_bookable(appointment):
-            _enqueue(tasks.notify_waitlist, consultation_id=consultation.pk)
+        _ask_emails("cancelled", consultation)
+        if is_offered(kind=appointment.kind, start=appointment.start):
+            waitlist_tell_opening(opened=consultation)
     return consultation
 
 
-def _freed_time_bookable(appointment: Appointment) -> bool:
-    from practice.identity import practice_profile
-
-    day = appointment.start.astimezone(practice_profile().zone).date()
-    return appointment.start in available_slots(first_day=day, last_day=day)
-
-
-@transaction.atomic
+@transaction.atomic(durable=True)
 def consultation_convert_to_client(*, consultation: Consultation, actor: User | None) -> Client:
     """Make (or find) her client record and link the consultation to it.
 
     An existing client with the same email (in any case) is linked rather
-    than duplicated.
+    than duplicated. Side effects: the client row (new) or its link, and one
+    audit line with ``actor`` (created, or changed for a client linked);
+    nothing when she is already linked.
     """
     consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
     if consultation.client_id is not None:
@@ -212,6 +186,7 @@ def consultation_convert_to_client(*, consultation: Consultation, actor: User | 
         .filter(email_lower=consultation.email.lower())
         .first()
     )
+    action = AuditEvent.Action.CHANGE
     if client is None:
         client = Client.objects.create(
             first_name=consultation.first_name,
@@ -219,6 +194,8 @@ def consultation_convert_to_client(*, consultation: Consultation, actor: User | 
             email=consultation.email,
             phone=consultation.phone,
         )
+        action = AuditEvent.Action.CREATE
+    audit_record(actor=actor, action=action, obj=client, client=client)
     consultation.client = client
     consultation.save(update_fields=["client"])
     appointment = consultation.appointment
@@ -229,7 +206,7 @@ def consultation_convert_to_client(*, consultation: Consultation, actor: User | 
     return client
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def waitlist_join(*, name: str, email: str, preferred_times: str, time_zone: str) -> WaitlistEntry:
     """Put her on the waitlist, or update her waiting entry (one per email).
 
@@ -252,35 +229,31 @@ def waitlist_join(*, name: str, email: str, preferred_times: str, time_zone: str
     return entry
 
 
-def waitlist_notify_opening(*, consultation_id: int, now: datetime | None = None) -> int:
-    """Email everyone waiting, oldest first, that a time has opened; return how many.
+def waitlist_tell_opening(*, opened: Consultation, now: datetime | None = None) -> int:
+    """Tell everyone waiting, oldest first, that ``opened``'s time is free; return how many.
 
-    Each entry is claimed (row lock, skip locked), emailed and moved to
-    notified in its own transaction, so a retry never emails anyone twice.
-    Whoever books first gets the time.
+    Runs in the cancellation's transaction: each waiting entry becomes
+    notified and gets an outbox row, so nobody is told twice and nobody is
+    missed if a worker dies. Whoever books first gets the time.
     """
-    from .emails import waitlist_opening
-
     now = now or timezone.now()
-    consultation = Consultation.objects.with_appointment().filter(pk=consultation_id).first()
-    if consultation is None:
-        return 0
-    opened_at = consultation.appointment.start
-    if opened_at <= now:
-        return 0
+    opened_at = opened.appointment.start
     told = 0
-    while True:
-        with transaction.atomic():
-            entry = (
-                WaitlistEntry.objects.select_for_update(skip_locked=True)
-                .filter(status=WaitlistEntry.Status.WAITING, created_at__lte=now)
-                .order_by("created_at", "pk")
-                .first()
-            )
-            if entry is None:
-                return told
-            waitlist_opening(entry=entry, opened_at=opened_at).send()
-            entry.status = WaitlistEntry.Status.NOTIFIED
-            entry.notified_at = timezone.now()
-            entry.save(update_fields=["status", "notified_at"])
-            told += 1
+    waiting = (
+        WaitlistEntry.objects.select_for_update()
+        .filter(status=WaitlistEntry.Status.WAITING, created_at__lte=now)
+        .order_by("created_at", "pk")
+    )
+    for entry in waiting:
+        entry.move_to(WaitlistEntry.Status.NOTIFIED)
+        entry.notified_at = now
+        entry.save(update_fields=["status", "notified_at"])
+        outbox_put(
+            kind="consultation.waitlist_opening",
+            key=f"waitlist:{entry.pk}:opening:{opened.appointment_id}",
+            about=entry,
+            recipient=entry.email,
+            params={"opened_at": opened_at.isoformat()},
+        )
+        told += 1
+    return told

@@ -13,32 +13,29 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections import OrderedDict
-from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_safe
 
 from practice.calendar.cache import cached_slots, calendar_cache_key, memo_get, memo_set
-from practice.calendar.slots import available_slots, kind_settings
-from practice.client_address import client_ip
+from practice.calendar.slots import kind_settings
+from practice.forms import HONEYPOT_FIELD
 from practice.identity import practice_profile
 from practice.models import Appointment, AppointmentKind
-from practice.pagecache import CSRF_HOLE, has_pending_messages
+from practice.pagecache import render_with_holes
+from practice.ratelimit import rate_limited
 
 from .forms import SLOT_GONE, BookingForm, CancelForm, RescheduleForm, WaitlistForm
+from .links import manage_link_resolve
 from .models import Consultation
+from .picker import picker_context
 from .services import (
     Booking,
     SlotUnavailable,
@@ -46,15 +43,11 @@ from .services import (
     consultation_rebook_submission,
     consultation_reschedule,
     consultation_transition,
-    manage_link_resolve,
     waitlist_join,
 )
-from .zones import zone_choices, zone_label, zone_or_none
+from .zones import zone_label, zone_or_none
 
 SESSION_BOOKED = "consultation_booked"
-# About a working week: on a phone the form must not sit below weeks of
-# times. "Later dates" pages on (static/js/consultation.js uses the same).
-DAYS_PER_PAGE = 5
 
 
 def _visitor_zone(request: HttpRequest, fallback: str | None = None) -> ZoneInfo:
@@ -64,89 +57,6 @@ def _visitor_zone(request: HttpRequest, fallback: str | None = None) -> ZoneInfo
         or zone_or_none(fallback)
         or practice_profile().zone
     )
-
-
-def _rate_limited(request: HttpRequest, scope: str) -> bool:
-    """Count one try from this IP address; True once past the hourly limit."""
-    limit = settings.CONSULTATION_BOOKING_RATE_LIMIT
-    if not limit:
-        return False
-    ip = client_ip(request) or "unknown"
-    key = f"consultations:rate:{scope}:{ip}:{timezone.now():%Y%m%d%H}"
-    cache.add(key, 0, 60 * 60)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        count = 1
-    return count > limit
-
-
-def _grouped(
-    slots: list[datetime], zone: ZoneInfo, first: date | None
-) -> tuple[list[dict[str, object]], date | None, date | None]:
-    """Slots grouped by her local day, a page of ``DAYS_PER_PAGE`` days from ``first``."""
-    days: OrderedDict[date, list[datetime]] = OrderedDict()
-    for slot in slots:
-        local = slot.astimezone(zone)
-        days.setdefault(local.date(), []).append(local)
-    all_days = list(days)
-    if not all_days:
-        return [], None, None
-    start_index = 0
-    if first is not None:
-        start_index = next((i for i, d in enumerate(all_days) if d >= first), len(all_days))
-        start_index = min(start_index, max(len(all_days) - 1, 0))
-    page = all_days[start_index : start_index + DAYS_PER_PAGE]
-    later = (
-        all_days[start_index + DAYS_PER_PAGE]
-        if start_index + DAYS_PER_PAGE < len(all_days)
-        else None
-    )
-    earlier = all_days[max(start_index - DAYS_PER_PAGE, 0)] if start_index > 0 else None
-    groups = [
-        {
-            "day": day,
-            "slots": [
-                {"value": moment.astimezone(ZoneInfo("UTC")).isoformat(), "local": moment}
-                for moment in days[day]
-            ],
-        }
-        for day in page
-    ]
-    return groups, earlier, later
-
-
-def _picker_context(
-    request: HttpRequest,
-    zone: ZoneInfo,
-    *,
-    ignore_appointment_id: int | None = None,
-    fresh: bool = False,
-) -> dict[str, object]:
-    # After a refused time the slots are computed afresh, never from the
-    # shared cache, so she is not offered the same taken time again.
-    if fresh or ignore_appointment_id is not None:
-        slots = available_slots(
-            kind=AppointmentKind.CONSULTATION, ignore_appointment_id=ignore_appointment_id
-        )
-    else:
-        slots = cached_slots(kind=AppointmentKind.CONSULTATION)
-    first = None
-    if request.GET.get("from"):
-        try:
-            first = date.fromisoformat(request.GET["from"])
-        except ValueError:
-            first = None
-    groups, earlier, later = _grouped(slots, zone, first)
-    return {
-        "zone": zone.key,
-        "zone_label": zone_label(zone.key),
-        "zone_choices": zone_choices(zone.key),
-        "groups": groups,
-        "earlier": earlier,
-        "later": later,
-        "has_slots": bool(slots),
-    }
 
 
 def _render_book(
@@ -163,42 +73,42 @@ def _render_book(
         "waitlist_form": WaitlistForm(initial={"time_zone": zone.key}),
         "notice": notice,
         "chosen": form.data.get("start", "") if form.is_bound else "",
-        **_picker_context(request, zone, fresh=form.is_bound),
+        **picker_context(request, zone, fresh=form.is_bound),
     }
     return render(request, "consultations/book.html", context, status=status)
 
 
 # The blank booking page is the same for every visitor in one zone and minute
-# but for two values: the CSRF token and the form's idempotency key. It is
-# rendered once with placeholders, cached with the slots, and the two holes are
-# filled per request.
+# but for two values: the CSRF token and the form's idempotency key, which are
+# holes filled per request. The key holds the calendar's cache key (its
+# generation and the minute), so a booking leaves the page as soon as it
+# leaves the slot list.
 SUBMISSION_HOLE = "00000000-0000-4000-8000-00000000f111"
 
 
 def _blank_book_page(request: HttpRequest, zone: ZoneInfo) -> HttpResponse:
-    if has_pending_messages(request):
-        form = BookingForm(initial={"submission_id": uuid.uuid4(), "time_zone": zone.key})
-        return _render_book(request, form, zone)
     page_from = request.GET.get("from", "")
     page_from = page_from if re.fullmatch(r"\d{4}-\d{2}-\d{2}", page_from) else ""
-    profile_version = int(practice_profile().updated_at.timestamp())
-    key = calendar_cache_key("book-page", zone.key, page_from, profile_version)
-    html = memo_get(key)
-    if html is None:
-        form = BookingForm(initial={"submission_id": SUBMISSION_HOLE, "time_zone": zone.key})
-        context = {
-            "form": form,
+
+    def context() -> dict[str, object]:
+        return {
+            "form": BookingForm(initial={"submission_id": SUBMISSION_HOLE, "time_zone": zone.key}),
             "settings_for_kind": kind_settings(AppointmentKind.CONSULTATION),
             "waitlist_form": WaitlistForm(initial={"time_zone": zone.key}),
             "notice": "",
             "chosen": "",
-            "csrf_token": CSRF_HOLE,
-            **_picker_context(request, zone),
+            **picker_context(request, zone),
         }
-        html = render_to_string("consultations/book.html", context, request=request)
-        memo_set(key, html)
-    page = str(html).replace(CSRF_HOLE, get_token(request))
-    return HttpResponse(page.replace(SUBMISSION_HOLE, str(uuid.uuid4())))
+
+    return render_with_holes(
+        request,
+        "consultations/book.html",
+        context,
+        key=calendar_cache_key("book-page", zone.key, page_from),
+        holes={SUBMISSION_HOLE: lambda: str(uuid.uuid4())},
+        # The key changes with the minute anyway.
+        max_age=60,
+    )
 
 
 @sensitive_post_parameters()
@@ -223,7 +133,7 @@ def book(request: HttpRequest) -> HttpResponse:
         if form.has_error("start") and SLOT_GONE in form.errors["start"]:
             return _render_book(request, form, zone, status=409)
         return _render_book(request, form, zone, status=400)
-    if _rate_limited(request, "book"):
+    if rate_limited(request, "consultation_book"):
         return _render_book(
             request,
             form,
@@ -234,7 +144,7 @@ def book(request: HttpRequest) -> HttpResponse:
                 f"was not made. Please try again later, or call {practice_profile().phone}."
             ),
         )
-    details = {k: v for k, v in form.cleaned_data.items() if k not in ("start", "website")}
+    details = {k: v for k, v in form.cleaned_data.items() if k not in ("start", HONEYPOT_FIELD)}
     try:
         booking = consultation_book(
             start=form.cleaned_data["start"],
@@ -382,7 +292,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         "state": _state(consultation),
     }
     if context["state"] == "upcoming":
-        context.update(_picker_context(request, zone, ignore_appointment_id=appointment.pk))
+        context.update(picker_context(request, zone, ignore_appointment_id=appointment.pk))
     return _manage_response(request, "consultations/manage.html", context, status=status)
 
 
@@ -404,11 +314,11 @@ def waitlist(request: HttpRequest) -> HttpResponse:
         form = WaitlistForm(initial={"time_zone": zone.key})
         return render(request, "consultations/waitlist.html", {"form": form})
     form = WaitlistForm(request.POST)
-    if form.data.get("website"):
+    if form.is_bot:
         return render(request, "consultations/waitlist_done.html")
     if not form.is_valid():
         return render(request, "consultations/waitlist.html", {"form": form}, status=400)
-    if _rate_limited(request, "waitlist"):
+    if rate_limited(request, "waitlist_join"):
         return render(
             request,
             "consultations/waitlist.html",

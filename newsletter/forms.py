@@ -3,8 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from practice.forms import HoneypotMixin
 
-class SignupForm(forms.Form):
+
+class SignupForm(HoneypotMixin, forms.Form):
     email = forms.EmailField(
         label="Email",
         max_length=254,
@@ -20,13 +22,8 @@ class SignupForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
-    # Left empty by people; bots that fill every field give themselves away.
-    website = forms.CharField(required=False, label="Leave this empty")
     # The page the form was on, for the consent record.
     page = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
-
-    def is_bot(self) -> bool:
-        return bool(self.cleaned_data.get("website"))
 
     def clean_page(self) -> str:
         page = self.cleaned_data.get("page") or ""

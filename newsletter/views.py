@@ -20,12 +20,12 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from practice.client_address import client_ip
 from practice.mail import absolute_url
 from practice.pagecache import remember, shared_page
+from practice.ratelimit import rate_limited
 
 from . import services
 from .consent import FAILURE_MESSAGE, SUCCESS_MESSAGE
 from .forms import SignupForm
 from .models import Article
-from .ratelimit import signup_allowed
 from .rendering import markdown_to_html
 from .tokens import BadToken, confirm_token_read, reader_token_read
 
@@ -53,13 +53,13 @@ def signup(request: HttpRequest) -> HttpResponse:
         add_never_cache_headers(response)
         return response
     form = SignupForm(request.POST)
-    if not signup_allowed(request):
+    if rate_limited(request, "newsletter_signup"):
         form.is_valid()
         form.add_error(None, RATE_LIMITED)
         return _signup_failed(request, form, status=429)
     if not form.is_valid():
         return _signup_failed(request, form, status=400)
-    if not form.is_bot():
+    if not form.is_bot:
         services.subscriber_subscribe(
             email=form.cleaned_data["email"],
             first_name=form.cleaned_data["first_name"],

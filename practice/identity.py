@@ -7,16 +7,16 @@ save so all processes pick up an edit.
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
 from django.core.cache import cache
 
+from .memo import Memo
 from .models import PracticeProfile
 
 _CACHE_KEY = "practice:profile"
-_LOCAL_TTL = 5.0
-_local: dict[str, tuple[float, PracticeProfile]] = {}
+# Another process's edit shows here at most this much later; the save itself
+# drops the shared copy, so no process keeps an old profile for longer.
+_local: Memo[PracticeProfile] = Memo(max_size=1, ttl=5.0)
 
 
 def _default_profile() -> PracticeProfile:
@@ -37,16 +37,19 @@ def _default_profile() -> PracticeProfile:
 
 
 def practice_profile() -> PracticeProfile:
-    now = time.monotonic()
-    hit = _local.get(_CACHE_KEY)
-    if hit and hit[0] > now:
-        return hit[1]
+    profile = _local.get(_CACHE_KEY)
+    if profile is None:
+        profile = _shared_profile()
+        _local.set(_CACHE_KEY, profile)
+    return profile
+
+
+def _shared_profile() -> PracticeProfile:
     profile = cache.get(_CACHE_KEY)
     if profile is None:
         profile = PracticeProfile.objects.filter(pk=1).first() or _default_profile()
         cache.set(_CACHE_KEY, profile, 300)
-    _local[_CACHE_KEY] = (now + _LOCAL_TTL, profile)
-    return profile
+    return profile  # type: ignore[no-any-return]
 
 
 def practice_profile_forget() -> None:

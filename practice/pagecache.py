@@ -1,20 +1,23 @@
-"""Public pages rendered once and shared, with the CSRF token filled per request.
+"""Pages rendered once and shared, with the per-visitor values filled per request.
 
-Every public page is the same for every visitor but for one value: the CSRF
-token of the newsletter form in the footer. Rendering Django templates is most
-of a page's cost, so a page is rendered with a placeholder token, kept in this
-process for ``max_age`` seconds, and the placeholder is swapped for the
-visitor's own token on each request.
+Every public page is the same for every visitor but for a few values: always
+the CSRF token of the newsletter form in the footer, and on a form page
+anything else that must be hers alone (the booking form's idempotency key).
+Rendering Django templates is most of a page's cost, so a page is rendered
+with placeholders ("holes"), kept in this process, and each hole is filled
+with a fresh value on each request: :func:`render_with_holes` does that for
+any page under a key its caller chooses, :func:`shared_page` for a page that
+depends only on its address.
 
 What is shown can be ``max_age`` seconds old (a newly published article
 reaches the home page that much later); an edit of the practice profile shows
-at once, because the profile's ``updated_at`` is part of the key. A visitor
-with a flash message waiting gets a page of her own.
+at once, because the profile's ``updated_at`` is part of every key. A visitor
+with a flash message waiting gets a page of her own, with the holes filled
+the same way.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 
 from django.conf import settings
@@ -23,10 +26,12 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 
 from .identity import practice_profile
+from .memo import Memo
 
 CSRF_HOLE = "__csrf_token_hole__"
-_MAX_PAGES = 256
-_pages: dict[str, tuple[float, object]] = {}
+_pages: Memo[object] = Memo(max_size=256, ttl=30.0)
+
+Context = Mapping[str, object] | Callable[[], Mapping[str, object]] | None
 
 
 def has_pending_messages(request: HttpRequest) -> bool:
@@ -38,10 +43,47 @@ def has_pending_messages(request: HttpRequest) -> bool:
     return False
 
 
+def render_with_holes(
+    request: HttpRequest,
+    template_name: str,
+    context: Context = None,
+    *,
+    key: str,
+    holes: Mapping[str, Callable[[], str]] | None = None,
+    max_age: float = 30.0,
+) -> HttpResponse:
+    """Render ``template_name`` once per ``key`` and fill its holes for this request.
+
+    ``key`` must name everything the page depends on but the practice
+    profile (added here). ``holes`` maps each placeholder the context puts in
+    the page to a function giving this request's value; the CSRF token is one
+    always (``CSRF_HOLE``, passed to the template as ``csrf_token``).
+    ``context`` may be a function, called only when the page is rendered, so
+    a shared page skips its queries too.
+    """
+
+    def render() -> str:
+        return render_to_string(
+            template_name, {**_context(context), "csrf_token": CSRF_HOLE}, request=request
+        )
+
+    if has_pending_messages(request):
+        html = render()
+    else:
+        profile = practice_profile()
+        version = profile.updated_at.timestamp() if profile.updated_at else 0
+        html = str(remember(f"{template_name}|{key}|{version}", render, max_age=max_age))
+    if CSRF_HOLE in html:
+        html = html.replace(CSRF_HOLE, get_token(request))
+    for hole, fill in (holes or {}).items():
+        html = html.replace(hole, fill())
+    return HttpResponse(html)
+
+
 def shared_page(
     request: HttpRequest,
     template_name: str,
-    context: Mapping[str, object] | Callable[[], Mapping[str, object]] | None = None,
+    context: Context = None,
     *,
     key: str = "",
     max_age: float = 30.0,
@@ -49,22 +91,15 @@ def shared_page(
     """Render ``template_name`` like ``render()``, sharing the result for ``max_age`` s.
 
     ``key`` must name anything else the page depends on; the path and query
-    string are always part of it. ``context`` may be a function, called only
-    when the page is rendered, so a shared page skips its queries too.
+    string are always part of it.
     """
-    if has_pending_messages(request):
-        return HttpResponse(render_to_string(template_name, _context(context), request=request))
-    profile = practice_profile()
-    version = profile.updated_at.timestamp() if profile.updated_at else 0
-    cache_key = f"{template_name}|{request.get_full_path()}|{key}|{version}"
-    html = remember(
-        cache_key,
-        lambda: render_to_string(
-            template_name, {**_context(context), "csrf_token": CSRF_HOLE}, request=request
-        ),
+    return render_with_holes(
+        request,
+        template_name,
+        context,
+        key=f"{request.get_full_path()}|{key}",
         max_age=max_age,
     )
-    return HttpResponse(str(html).replace(CSRF_HOLE, get_token(request)))
 
 
 def remember(key: str, compute: Callable[[], object], *, max_age: float = 30.0) -> object:
@@ -73,21 +108,10 @@ def remember(key: str, compute: Callable[[], object], *, max_age: float = 30.0) 
     ``None`` is not kept: "nothing there yet" (a scheduled article) is asked
     again on the next request.
     """
-    now = time.monotonic()
-    hit = _pages.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    value = compute()
-    if value is not None:
-        if len(_pages) >= _MAX_PAGES:
-            _pages.clear()
-        _pages[key] = (now + max_age, value)
-    return value
+    return _pages.remember(key, compute, ttl=max_age)
 
 
-def _context(
-    context: Mapping[str, object] | Callable[[], Mapping[str, object]] | None,
-) -> dict[str, object]:
+def _context(context: Context) -> dict[str, object]:
     if callable(context):
         return dict(context())
     return dict(context or {})

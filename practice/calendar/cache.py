@@ -15,7 +15,6 @@ that bypass ``save()`` (``bulk_create``, ``update``) call
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import datetime
 
@@ -25,41 +24,41 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from practice.memo import Memo
+
 from .models import Appointment, AppointmentKind, AvailabilityException, KindSettings, WeeklyHours
 
 GENERATION_KEY = "calendar:generation"
 TTL_SECONDS = 120
 # A few recent entries per process spare even the cache round trip; the
 # generation in the key makes an old one unreachable, never wrong.
-_memo: dict[str, object] = {}
-_MEMO_SIZE = 64
-
-
-_local_generation: list[tuple[float, str]] = []
+_memo: Memo[object] = Memo(max_size=64, ttl=TTL_SECONDS)
+# This process's copy of the generation, trusted for CALENDAR_CACHE_LOCAL_SECONDS:
+# another process's change shows here that much later, which only delays what
+# is displayed.
+_local_generation: Memo[str] = Memo(max_size=1, ttl=1.0)
 
 
 def calendar_generation() -> str:
-    # Held in this process for CALENDAR_CACHE_LOCAL_SECONDS: another process's
-    # change shows here that much later, which only delays what is displayed.
-    now = time.monotonic()
-    if _local_generation and _local_generation[0][0] > now:
-        return _local_generation[0][1]
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
+    generation = _local_generation.get(GENERATION_KEY)
+    if generation is not None:
+        return generation
+    shared = cache.get(GENERATION_KEY)
+    if shared is None:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
-        generation = cache.get(GENERATION_KEY)
-    _remember(str(generation), now)
-    return str(generation)
+        shared = cache.get(GENERATION_KEY)
+    _remember(str(shared))
+    return str(shared)
 
 
-def _remember(generation: str, now: float) -> None:
-    _local_generation[:] = [(now + settings.CALENDAR_CACHE_LOCAL_SECONDS, generation)]
+def _remember(generation: str) -> None:
+    _local_generation.set(GENERATION_KEY, generation, ttl=settings.CALENDAR_CACHE_LOCAL_SECONDS)
 
 
 def _bump() -> None:
     generation = uuid.uuid4().hex
     cache.set(GENERATION_KEY, generation, None)
-    _remember(generation, time.monotonic())
+    _remember(generation)
 
 
 def calendar_changed() -> None:
@@ -72,11 +71,16 @@ def _on_change(sender: object, **kwargs: object) -> None:
     calendar_changed()
 
 
-for _model in (Appointment, WeeklyHours, AvailabilityException, KindSettings):
-    post_save.connect(_on_change, sender=_model, dispatch_uid=f"calendar-cache-{_model.__name__}")
-    post_delete.connect(
-        _on_change, sender=_model, dispatch_uid=f"calendar-cache-del-{_model.__name__}"
-    )
+def connect_signals() -> None:
+    """Make every save or delete of the calendar's tables bump the generation.
+
+    Called once by ``PracticeConfig.ready()``.
+    """
+    for model in (Appointment, WeeklyHours, AvailabilityException, KindSettings):
+        post_save.connect(_on_change, sender=model, dispatch_uid=f"calendar-cache-{model.__name__}")
+        post_delete.connect(
+            _on_change, sender=model, dispatch_uid=f"calendar-cache-del-{model.__name__}"
+        )
 
 
 def calendar_cache_key(*parts: object, now: datetime | None = None) -> str:
@@ -88,24 +92,20 @@ def calendar_cache_key(*parts: object, now: datetime | None = None) -> str:
 
 
 def memo_get(key: str) -> object | None:
+    """The value under ``key`` from this process's memo, else from the shared cache."""
     hit = _memo.get(key)
     if hit is not None:
         return hit
     hit = cache.get(key)
     if hit is not None:
-        _memo_put(key, hit)
+        _memo.set(key, hit)
     return hit
 
 
 def memo_set(key: str, value: object) -> None:
+    """Keep ``value`` under ``key`` in the shared cache and in this process."""
     cache.set(key, value, TTL_SECONDS)
-    _memo_put(key, value)
-
-
-def _memo_put(key: str, value: object) -> None:
-    if len(_memo) >= _MEMO_SIZE:
-        _memo.clear()
-    _memo[key] = value
+    _memo.set(key, value)
 
 
 def cached_slots(*, kind: str = AppointmentKind.CONSULTATION) -> list[datetime]:

@@ -11,10 +11,12 @@ serialised check-and-insert.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import ClassVar
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from practice.transitions import Transitions
 
 __all__ = [
     "KIND_DEFAULTS",
@@ -22,8 +24,6 @@ __all__ = [
     "AppointmentKind",
     "AvailabilityException",
     "KindSettings",
-    "Reminder",
-    "ReminderKind",
     "WeeklyHours",
     "Weekday",
 ]
@@ -226,7 +226,7 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
         return self.filter(occupied_start__lt=end, occupied_end__gt=start)
 
 
-class Appointment(models.Model):
+class Appointment(Transitions):
     """One booked block of the therapist's time, of any kind. Datetimes are UTC."""
 
     class Status(models.TextChoices):
@@ -238,7 +238,7 @@ class Appointment(models.Model):
     # Only a cancelled appointment gives its time back; a completed or missed
     # one keeps it, so the history of the calendar stays consistent.
     OCCUPYING_STATUSES = (Status.BOOKED, Status.COMPLETED, Status.NO_SHOW)
-    TRANSITIONS: dict[str, tuple[str, ...]] = {
+    TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         Status.BOOKED: (Status.CANCELLED, Status.COMPLETED, Status.NO_SHOW),
         Status.CANCELLED: (),
         Status.COMPLETED: (),
@@ -313,73 +313,3 @@ class Appointment(models.Model):
     @property
     def is_upcoming(self) -> bool:
         return self.status == self.Status.BOOKED and self.start > timezone.now()
-
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
-
-
-class ReminderKind(models.TextChoices):
-    DAY_BEFORE = "day_before", "The day before"
-    HOUR_BEFORE = "hour_before", "An hour before"
-
-
-def reminder_offsets() -> dict[str, timedelta]:
-    """How long before the start each reminder goes out (``CALENDAR_REMINDER_OFFSETS``)."""
-    return {
-        kind: timedelta(minutes=minutes)
-        for kind, minutes in settings.CALENDAR_REMINDER_OFFSETS.items()
-    }
-
-
-class ReminderQuerySet(models.QuerySet["Reminder"]):
-    def pending(self) -> ReminderQuerySet:
-        return self.filter(sent_at__isnull=True, voided_at__isnull=True)
-
-    def due(self, now: datetime) -> ReminderQuerySet:
-        return self.pending().filter(due_at__lte=now)
-
-
-class Reminder(models.Model):
-    """One reminder email for one appointment, sent once by the dispatcher.
-
-    ``for_start`` is the appointment start the reminder was planned for: the
-    dispatcher sends only while the appointment is still booked at that time.
-    """
-
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
-    due_at = models.DateTimeField()
-    for_start = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    voided_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ReminderQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["due_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["appointment", "kind"], name="practice_reminder_one_per_kind"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(sent_at__isnull=True) | models.Q(voided_at__isnull=True),
-                name="practice_reminder_sent_or_voided",
-            ),
-        ]
-        indexes = [
-            models.Index(
-                fields=["due_at"],
-                condition=models.Q(sent_at__isnull=True, voided_at__isnull=True),
-                name="practice_reminder_pending_idx",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} reminder for appointment #{self.appointment_id}"
-
-    @property
-    def is_pending(self) -> bool:
-        return self.sent_at is None and self.voided_at is None
-
-
-from . import cache as _cache  # noqa: E402,F401  (connects the slot cache to calendar writes)

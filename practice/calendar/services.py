@@ -1,4 +1,4 @@
-"""Writes to the calendar: booking, moving and closing appointments; reminders.
+"""Writes to the calendar: booking, moving and closing appointments.
 
 Every function here is the one way its change is made, whoever asks (a public
 form, the admin, a task).
@@ -9,20 +9,13 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from .models import (
-    Appointment,
-    KindSettings,
-    Reminder,
-    reminder_offsets,
-)
-from .slots import available_slots, kind_settings
+from .models import Appointment, KindSettings
+from .reminders import reminders_plan, reminders_void, reminders_were_planned
+from .slots import is_offered, kind_settings
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +85,7 @@ def appointment_book(
     start = start.astimezone(UTC)
     end, occupied_start, occupied_end = _occupied_range(start, kind_row)
     if offered_only:
-        if not _is_offered(start, kind_row, now=now):
+        if not is_offered(kind=kind, start=start, now=now, settings=kind_row):
             raise SlotUnavailable
     elif Appointment.objects.occupying().overlapping(occupied_start, occupied_end).exists():
         raise SlotUnavailable
@@ -111,24 +104,6 @@ def appointment_book(
     if reminders:
         reminders_plan(appointment=appointment, now=now)
     return appointment
-
-
-def _is_offered(
-    start: datetime, kind_row: KindSettings, *, now: datetime, ignore: int | None = None
-) -> bool:
-    from practice.identity import practice_profile
-
-    zone = practice_profile().zone
-    day = start.astimezone(zone).date()
-    return start in available_slots(
-        kind=kind_row.kind,
-        first_day=day,
-        last_day=day,
-        now=now,
-        zone=zone,
-        settings=kind_row,
-        ignore_appointment_id=ignore,
-    )
 
 
 @transaction.atomic
@@ -151,13 +126,15 @@ def appointment_move(
     if old.status != Appointment.Status.BOOKED or old.start <= now:
         raise ValidationError("This appointment can no longer be moved.")
     start = start.astimezone(UTC)
-    if not _is_offered(start, kind_row, now=now, ignore=old.pk):
+    if not is_offered(
+        kind=old.kind, start=start, now=now, ignore_appointment_id=old.pk, settings=kind_row
+    ):
         raise SlotUnavailable
-    had_reminders = old.reminders.exists()
-    old.status = Appointment.Status.CANCELLED
+    had_reminders = reminders_were_planned(old)
+    old.move_to(Appointment.Status.CANCELLED)
     old.status_changed_at = now
     old.save(update_fields=["status", "status_changed_at"])
-    reminders_void(appointment=old, now=now)
+    reminders_void(appointment=old)
     end, occupied_start, occupied_end = _occupied_range(start, kind_row)
     new = _insert(
         Appointment(
@@ -190,121 +167,11 @@ def appointment_transition(
     """
     now = now or timezone.now()
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if not appointment.can_move_to(to):
-        raise ValidationError(
-            f"A {appointment.get_status_display().lower()} appointment cannot become "
-            f"{Appointment.Status(to).label.lower()}."
-        )
+    # Refuses what the map does not allow (InvalidTransition, a ValidationError).
+    appointment.move_to(to)
     if to in (Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW) and appointment.start > now:
         raise ValidationError("An appointment cannot be marked before it has started.")
-    appointment.status = to
     appointment.status_changed_at = now
     appointment.save(update_fields=["status", "status_changed_at"])
-    reminders_void(appointment=appointment, now=now)
+    reminders_void(appointment=appointment)
     return appointment
-
-
-def reminders_plan(*, appointment: Appointment, now: datetime | None = None) -> list[Reminder]:
-    """Create the reminder rows for ``appointment`` (``CALENDAR_REMINDER_OFFSETS``).
-
-    A reminder whose time has already come when the booking is made is not
-    planned: the confirmation she has just received says the same thing.
-    """
-    now = now or timezone.now()
-    rows = [
-        Reminder(
-            appointment=appointment,
-            kind=kind,
-            due_at=appointment.start - offset,
-            for_start=appointment.start,
-        )
-        for kind, offset in reminder_offsets().items()
-        if appointment.start - offset > now
-    ]
-    return Reminder.objects.bulk_create(rows)
-
-
-def reminders_void(*, appointment: Appointment, now: datetime | None = None) -> int:
-    return (
-        Reminder.objects.filter(appointment=appointment)
-        .pending()
-        .update(voided_at=now or timezone.now())
-    )
-
-
-def _reminder_message_builders() -> dict[str, object]:
-    # The core reaches the leaf apps through settings only: each kind of
-    # appointment that sends reminders names its message builder there.
-    return {kind: import_string(path) for kind, path in settings.CALENDAR_REMINDER_MESSAGES.items()}
-
-
-def reminder_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Send every reminder that is due; return how many were sent.
-
-    Each reminder is claimed, re-checked, sent and stamped inside one short
-    transaction of its own that holds the row lock (``FOR UPDATE SKIP
-    LOCKED``), so two dispatchers never take the same row and a worker killed
-    at any point before the commit leaves its row unstamped and unlocked for
-    the next run. The one edge left is a kill (or lost connection) after the
-    mail server accepted the message but before the commit: that reminder is
-    sent again. We accept at-least-once in that millisecond window over
-    at-most-once, because a missed reminder costs her more than a repeated one.
-    """
-    builders = _reminder_message_builders()
-    sent = 0
-    connection = get_connection()
-    try:
-        for _ in range(limit):
-            outcome = _reminder_dispatch_one(builders=builders, connection=connection, now=now)
-            if outcome is None:
-                break
-            sent += outcome
-    finally:
-        connection.close()
-    return sent
-
-
-@transaction.atomic
-def _reminder_dispatch_one(
-    *, builders: dict[str, object], connection: object, now: datetime | None
-) -> int | None:
-    moment = now or timezone.now()
-    reminder = (
-        Reminder.objects.due(moment)
-        .select_for_update(skip_locked=True, of=("self",))
-        .select_related("appointment")
-        .order_by("due_at", "pk")
-        .first()
-    )
-    if reminder is None:
-        return None
-    appointment = reminder.appointment
-    builder = builders.get(appointment.kind)
-    stands = (
-        appointment.status == Appointment.Status.BOOKED
-        and appointment.start == reminder.for_start
-        and appointment.start > moment
-    )
-    # When a closer reminder is due too (the dispatcher was down, or the
-    # booking came late), only the closer one goes out.
-    superseded = (
-        Reminder.objects.due(moment)
-        .filter(appointment=appointment, due_at__gt=reminder.due_at)
-        .exists()
-    )
-    if not stands or superseded or builder is None:
-        reminder.voided_at = moment
-        reminder.save(update_fields=["voided_at"])
-        logger.info("reminder %s voided (appointment %s)", reminder.pk, appointment.pk)
-        return 0
-    message = builder(reminder=reminder)  # type: ignore[operator]
-    if message is None:
-        reminder.voided_at = moment
-        reminder.save(update_fields=["voided_at"])
-        return 0
-    message.connection = connection
-    message.send()
-    reminder.sent_at = timezone.now()
-    reminder.save(update_fields=["sent_at"])
-    logger.info("reminder %s sent (appointment %s)", reminder.pk, appointment.pk)
-    return 1

@@ -246,14 +246,21 @@ def available_slots(
 
 
 def is_offered(
-    start: datetime,
     *,
-    kind: str = AppointmentKind.CONSULTATION,
+    kind: str,
+    start: datetime,
     now: datetime | None = None,
     ignore_appointment_id: int | None = None,
     settings: KindSettings | None = None,
 ) -> bool:
-    """Whether ``start`` is one of the slots offered right now (only its day is computed)."""
+    """Whether ``start`` is one of the slots of ``kind`` offered now (only its day is computed).
+
+    The one answer to "may this time be booked" for the booking form, the
+    booking and rescheduling services and the waitlist: whatever
+    :func:`available_slots` would offer, with ``ignore_appointment_id``
+    treated as free (her own appointment, when she moves it). ``settings``
+    may pass a kind's row the caller has locked.
+    """
     from practice.identity import practice_profile
 
     zone = practice_profile().zone

@@ -8,30 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from practice.discretion import DISCRETION_WORDS
 from tests.support.calendar import FIRST_SLOT, NOW, open_weekdays
 
 __all__ = ["FIRST_SLOT", "NOW", "open_weekdays"]
 
 
 # Words that must never appear in an email, a calendar file or a log line.
-CLINICAL_WORDS = [
-    "ketamine",
-    "kap",
-    "dosing",
-    "dose",
-    "psychedelic",
-    "micro-dosing",
-    "microdosing",
-    "medicine session",
-    "diagnosis",
-    "depress",
-    "anxiety",
-    "postpartum",
-    "pregnan",
-    "sertraline",
-    "medication",
-    "exhausted",
-]
+CLINICAL_WORDS = list(DISCRETION_WORDS)
 
 
 @pytest.fixture(autouse=True)
@@ -89,48 +73,3 @@ def assert_nothing_clinical(text: str) -> None:
     for word in CLINICAL_WORDS:
         pattern = r"\bkap\b" if word == "kap" else re.escape(word)
         assert re.search(pattern, lowered) is None, f"{word!r} appears in: {text[:300]}"
-
-
-# --- A real SMTP server --------------------------------------------------------
-
-
-class _SlowHandler:
-    """Accepts a message only after ``delay`` seconds, like a busy mail server.
-
-    If the sending process dies while the server waits, aiosmtpd cancels this
-    handler on the dropped connection, so the message is never accepted: that
-    is what a real server does when the client vanishes before the final reply.
-    ``started`` counts the messages whose DATA has begun.
-    """
-
-    def __init__(self, sink: object, delay: float) -> None:
-        self.sink = sink
-        self.delay = delay
-        self.started = 0
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
-        import asyncio
-        import email
-        import email.policy
-
-        self.started += 1
-        await asyncio.sleep(self.delay)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.sink.lock:  # type: ignore[attr-defined]
-            self.sink.messages.append(message)  # type: ignore[attr-defined]
-            self.sink.recipients.extend(envelope.rcpt_tos)  # type: ignore[attr-defined]
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def slow_smtp_sink(settings):  # type: ignore[no-untyped-def]
-    """A sink that takes a second to accept each message; ``.handler.started`` counts."""
-    from tests.support.smtp import SMTPSink
-
-    sink = SMTPSink(handler_factory=lambda s: _SlowHandler(s, delay=1.0))
-    sink.start()
-    sink.configure_django(settings)
-    try:
-        yield sink
-    finally:
-        sink.stop()

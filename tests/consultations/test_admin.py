@@ -148,6 +148,26 @@ def test_convert_to_client_links_the_record(admin_client_mfa):
     assert list(consultation.client.consultations.all()) == [consultation]
 
 
+def test_converting_to_a_client_is_written_to_the_audit_log_with_the_therapist(
+    admin_client_mfa, therapist
+):
+    new = consultation_at(FIRST_SLOT, email="ada@example.com")
+    linked = consultation_at(FIRST_SLOT + timedelta(hours=1), email="known@example.com")
+    known = Client.objects.create(first_name="K", last_name="N", email="known@example.com")
+
+    admin_client_mfa.post(
+        LIST, {"action": "convert_to_client", "_selected_action": [new.pk, linked.pk]}
+    )
+    admin_client_mfa.post(LIST, {"action": "convert_to_client", "_selected_action": [new.pk]})
+
+    new.refresh_from_db()
+    events = AuditEvent.objects.filter(object_type="practice.client").order_by("action")
+    assert [(e.actor, e.action, e.client) for e in events] == [
+        (therapist, "change", known),
+        (therapist, "create", new.client),
+    ]
+
+
 def test_consultations_cannot_be_added_or_deleted_in_the_admin(admin_client_mfa):
     consultation = consultation_at(FIRST_SLOT)
 

@@ -9,7 +9,7 @@ import pytest
 
 from consultations.models import Consultation
 from practice.models import Appointment
-from tests.consultations.factories import WeeklyHoursFactory
+from tests.factories import WeeklyHoursFactory
 from tests.support.booking import fill_booking_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

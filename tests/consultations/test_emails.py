@@ -18,8 +18,8 @@ from consultations.services import (
     consultation_transition,
     waitlist_join,
 )
-from practice.calendar.services import reminder_dispatch_due
 from practice.identity import practice_profile_forget
+from practice.outbox.services import outbox_send_due
 from tests.consultations.conftest import FIRST_SLOT, assert_nothing_clinical
 from tests.support.smtp import html_part, text_part
 
@@ -111,7 +111,7 @@ def test_reschedule_and_cancel_send_updates_with_a_growing_sequence(
 ):
     consultation = book()
     smtp_sink.wait_for(2)
-    from consultations.services import manage_link_issue
+    from consultations.links import manage_link_issue
 
     url = f"/consultation/manage/{manage_link_issue(consultation=consultation)}/"
     later = FIRST_SLOT + timedelta(days=1)
@@ -159,7 +159,7 @@ def test_a_reminder_has_the_time_in_her_zone_and_a_working_link(client, smtp_sin
     smtp_sink.wait_for(2)
 
     with time_machine.travel(FIRST_SLOT - timedelta(minutes=50), tick=False):
-        sent = reminder_dispatch_due()
+        sent = outbox_send_due().sent
 
     # Both reminders are due by now; only the closer one goes out.
     assert sent == 1
@@ -204,14 +204,14 @@ def test_no_email_or_calendar_file_says_anything_clinical(
         medications="sertraline 50mg",
         prior_experience="both",
     )
-    from consultations.services import manage_link_issue
+    from consultations.links import manage_link_issue
 
     url = f"/consultation/manage/{manage_link_issue(consultation=consultation)}/"
     later = (FIRST_SLOT + timedelta(days=1)).isoformat()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"action": "reschedule", "start": later})
     with time_machine.travel(FIRST_SLOT + timedelta(minutes=30), tick=False):
-        reminder_dispatch_due()
+        outbox_send_due()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"action": "cancel", "reason": "depressed today"})
 

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from consultations.links import manage_link_issue
 from consultations.models import Consultation, ManageLink
-from consultations.services import manage_link_issue
-from practice.models import Appointment, Reminder
+from practice.calendar.reminders import reminders_pending
+from practice.models import Appointment
 from tests.consultations.conftest import FIRST_SLOT
 from tests.consultations.factories import AppointmentFactory, ConsultationFactory
 
@@ -59,8 +60,8 @@ def test_rescheduling_swaps_the_time_and_frees_the_old_one(client, booked):
     assert consultation.sequence == 1
     old = Appointment.objects.get(start=FIRST_SLOT)
     assert (old.status, old.rescheduled_to_id) == ("cancelled", consultation.appointment.pk)
-    assert not Reminder.objects.filter(appointment=old).pending().exists()
-    assert consultation.appointment.reminders.pending().count() == 2
+    assert reminders_pending(old) == []
+    assert len(reminders_pending(consultation.appointment)) == 2
     followed = client.get(url).content.decode()
     assert "Your consultation has moved" in followed
     assert "Wednesday, January 6, 2027 at 12:00 PM" in followed
@@ -99,7 +100,7 @@ def test_cancelling_frees_the_time_and_keeps_her_reason(client, booked):
     consultation.refresh_from_db()
     assert consultation.appointment.status == Appointment.Status.CANCELLED
     assert (consultation.cancelled_by, consultation.cancel_reason) == ("client", "My son is ill")
-    assert not consultation.appointment.reminders.pending().exists()
+    assert reminders_pending(consultation.appointment) == []
     page = client.get(url).content.decode()
     assert "This consultation is cancelled" in page
     assert 'href="/consultation/"' in page

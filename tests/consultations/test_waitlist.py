@@ -7,7 +7,9 @@ import re
 import pytest
 
 from consultations.models import WaitlistEntry
-from consultations.services import waitlist_notify_opening
+from consultations.services import waitlist_tell_opening
+from practice.outbox.services import outbox_send_due
+from practice.transitions import InvalidTransition, transitions_complete
 from tests.consultations.factories import ConsultationFactory, WaitlistEntryFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("weekly_hours", "frozen_now")]
@@ -83,11 +85,48 @@ def test_an_opening_tells_everyone_waiting_once_oldest_first(mailoutbox):
     WaitlistEntryFactory(email="gone@example.com", status="removed")
     consultation = ConsultationFactory()
 
-    told = waitlist_notify_opening(consultation_id=consultation.pk)
-    again = waitlist_notify_opening(consultation_id=consultation.pk)
+    told = waitlist_tell_opening(opened=consultation)
+    again = waitlist_tell_opening(opened=consultation)
+    outbox_send_due()
+    outbox_send_due()
 
     assert (told, again) == (2, 0)
     assert [m.to for m in mailoutbox] == [["first@example.com"], ["second@example.com"]]
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, second.status) == ("notified", "notified")
+
+
+def test_every_waitlist_status_has_its_moves_and_a_save_cannot_skip_them():
+    entry = WaitlistEntryFactory(status="removed")
+    entry = WaitlistEntry.objects.get(pk=entry.pk)
+    entry.status = WaitlistEntry.Status.NOTIFIED
+
+    assert transitions_complete(WaitlistEntry) == []
+    with pytest.raises(InvalidTransition):
+        entry.save()
+    with pytest.raises(
+        InvalidTransition,
+        match="A waitlist entry that is removed cannot become told about an opening",
+    ):
+        WaitlistEntry.objects.get(pk=entry.pk).move_to(WaitlistEntry.Status.NOTIFIED)
+
+
+def test_joining_again_after_being_told_starts_a_new_entry(client):
+    told = WaitlistEntryFactory(email="ivy@example.com", status="notified")
+
+    join(client, email="Ivy@example.com")
+
+    told.refresh_from_db()
+    fresh = WaitlistEntry.objects.exclude(pk=told.pk).get()
+    assert (told.status, fresh.status, fresh.email) == ("notified", "waiting", "Ivy@example.com")
+
+
+def test_one_address_is_limited_in_joining_the_waitlist(client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "waitlist_join": (2, 60 * 60)}
+
+    responses = [join(client, email=f"ivy{n}@example.com") for n in range(3)]
+
+    assert [r.status_code for r in responses] == [200, 200, 429]
+    assert "many sign-ups from your network" in responses[2].content.decode()
+    assert WaitlistEntry.objects.count() == 2

@@ -19,6 +19,7 @@ from practice.calendar.services import (
 )
 from practice.models import Appointment, AppointmentKind, OutboxMessage
 from practice.outbox.services import outbox_send_due
+from practice.transitions import InvalidTransition, transitions_complete
 from tests.consultations.factories import ConsultationFactory
 from tests.factories import AppointmentFactory
 from tests.support.calendar import FIRST_SLOT, NOW, open_weekdays
@@ -123,6 +124,20 @@ def test_a_failed_move_changes_nothing(weekly_hours, frozen_now):
     assert Appointment.objects.count() == 2
 
 
+def test_every_appointment_status_has_its_moves_and_a_save_cannot_skip_them(
+    weekly_hours, frozen_now
+):
+    appointment = appointment_book(kind=AppointmentKind.CONSULTATION, start=FIRST_SLOT)
+    appointment_transition(appointment=appointment, to=Appointment.Status.CANCELLED)
+    cancelled = Appointment.objects.get(pk=appointment.pk)
+    cancelled.status = Appointment.Status.BOOKED
+
+    assert transitions_complete(Appointment) == []
+    with pytest.raises(InvalidTransition):
+        cancelled.save()
+    assert Appointment.objects.get(pk=appointment.pk).status == Appointment.Status.CANCELLED
+
+
 def test_transitions_follow_the_map(weekly_hours, frozen_now):
     appointment = appointment_book(kind=AppointmentKind.CONSULTATION, start=FIRST_SLOT)
 
@@ -130,7 +145,9 @@ def test_transitions_follow_the_map(weekly_hours, frozen_now):
         appointment_transition(appointment=appointment, to=Appointment.Status.COMPLETED)
     cancelled = appointment_transition(appointment=appointment, to=Appointment.Status.CANCELLED)
     assert cancelled.status == Appointment.Status.CANCELLED
-    with pytest.raises(ValidationError, match="cannot become"):
+    with pytest.raises(
+        ValidationError, match="An appointment that is cancelled cannot become booked"
+    ):
         appointment_transition(appointment=appointment, to=Appointment.Status.BOOKED)
 
 

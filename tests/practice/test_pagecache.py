@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from django.http import HttpRequest
 from django.test import Client
 
 from practice.models import PracticeProfile
+from practice.pagecache import render_with_holes
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +70,31 @@ def test_a_visitor_with_a_message_waiting_gets_her_own_page(practice_profile):
     html = visitor.get("/").content.decode()
 
     assert "Welcome back." in html
+
+
+def test_a_page_with_holes_is_rendered_once_and_filled_for_each_visitor(
+    practice_profile, settings, tmp_path, rf
+):
+    hole = "__form_key_hole__"
+    (tmp_path / "holes.html").write_text("key={{ form_key }} csrf={{ csrf_token }}")
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["DIRS"] = [tmp_path, *templates[0]["DIRS"]]
+    settings.TEMPLATES = templates
+    renders: list[int] = []
+    keys = iter(["first-key", "second-key"])
+
+    def context() -> dict[str, object]:
+        renders.append(1)
+        return {"form_key": hole}
+
+    pages = [
+        render_with_holes(
+            rf.get("/form/"), "holes.html", context, key="form", holes={hole: lambda: next(keys)}
+        ).content.decode()
+        for _ in range(2)
+    ]
+
+    assert len(renders) == 1
+    assert [page.split()[0] for page in pages] == ["key=first-key", "key=second-key"]
+    assert "hole" not in "".join(pages)
+    assert pages[0].split()[1] != pages[1].split()[1]

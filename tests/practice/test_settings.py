@@ -49,6 +49,10 @@ _APP_VARIABLES = {
     "STAFF_MFA_REQUIRED",
     "PRACTICE_TIME_ZONE",
     "SITE_URL",
+    "PORT",
+    "CONSULTATION_BOOKING_RATE_LIMIT",
+    "NEWSLETTER_SIGNUP_RATE_LIMIT",
+    "NEWSLETTER_SIGNUP_RATE_WINDOW",
     "VAR_DIR",
     "SESSION_IDLE_MINUTES",
     "TRUSTED_PROXY_COUNT",
@@ -82,7 +86,7 @@ def test_production_environment_selects_postgres_redis_and_smtp(tmp_path):
     values = json.loads(result.stdout)
     assert values["engine"] == "django.db.backends.postgresql"
     assert values["broker"] == "redis://127.0.0.1:6379/9"
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["cache"] == "practice.cache.ResilientRedisCache"
     assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
     assert values["debug"] is False
 
@@ -145,3 +149,35 @@ def test_a_malformed_url_names_its_variable(tmp_path):
 
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr.splitlines()[-1]
+
+
+def _setting(name: str, env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-def]
+    probe = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        f"print(json.dumps(settings.{name}))"
+    )
+    result = run_python(["-c", probe], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_links_in_mail_point_at_the_port_the_local_server_runs_on(tmp_path):
+    given = {"PORT": "9000", "SITE_URL": "https://practice.example.com/"}
+
+    assert _setting("SITE_URL", {}, tmp_path) == "http://localhost:8000"
+    assert _setting("SITE_URL", {"PORT": "9000"}, tmp_path) == "http://localhost:9000"
+    assert _setting("SITE_URL", given, tmp_path) == "https://practice.example.com"
+
+
+def test_rate_limits_still_follow_their_environment_variables(tmp_path):
+    env = {
+        "CONSULTATION_BOOKING_RATE_LIMIT": "0",
+        "NEWSLETTER_SIGNUP_RATE_LIMIT": "3",
+        "NEWSLETTER_SIGNUP_RATE_WINDOW": "60",
+    }
+
+    assert _setting("RATE_LIMITS", env, tmp_path) == {
+        "consultation_book": [0, 3600],
+        "waitlist_join": [0, 3600],
+        "newsletter_signup": [3, 60],
+    }

@@ -18,7 +18,7 @@ from practice.models import (
     KindSettings,
     WeeklyHours,
 )
-from tests.consultations.factories import AppointmentFactory, WeeklyHoursFactory
+from tests.factories import AppointmentFactory, WeeklyHoursFactory
 from tests.support.calendar import FIRST_SLOT, NOW
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -167,10 +167,22 @@ def test_other_kinds_do_not_count_towards_the_cap(weekly_hours, frozen_now):
 
 
 def test_is_offered_accepts_slots_only(weekly_hours, frozen_now):
-    assert is_offered(FIRST_SLOT)
-    assert not is_offered(FIRST_SLOT + timedelta(minutes=10))
-    assert not is_offered(NOW + timedelta(hours=2))
-    assert not is_offered(NOW + timedelta(days=70))
+    def offered(start: datetime) -> bool:
+        return is_offered(kind=AppointmentKind.CONSULTATION, start=start)
+
+    assert offered(FIRST_SLOT)
+    assert not offered(FIRST_SLOT + timedelta(minutes=10))
+    assert not offered(NOW + timedelta(hours=2))
+    assert not offered(NOW + timedelta(days=70))
+
+
+def test_is_offered_treats_her_own_appointment_as_free_when_she_moves_it(weekly_hours, frozen_now):
+    own = AppointmentFactory(start=FIRST_SLOT)
+
+    assert not is_offered(kind=AppointmentKind.CONSULTATION, start=FIRST_SLOT)
+    assert is_offered(
+        kind=AppointmentKind.CONSULTATION, start=FIRST_SLOT, ignore_appointment_id=own.pk
+    )
 
 
 # --- Daylight saving: every start hour, both changes, three zones ----------
