@@ -80,7 +80,7 @@ def consultation_rebook_submission(*, submission_id: object) -> Booking | None:
     return Booking(existing, manage_link_issue(consultation=existing), created=False)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def consultation_book(
     *, start: datetime, details: dict[str, Any], submission_id: uuid.UUID
 ) -> Booking:
@@ -112,7 +112,7 @@ def consultation_book(
     return Booking(consultation, token, created=True)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def consultation_reschedule(*, consultation: Consultation, start: datetime) -> Consultation:
     """Move her consultation to ``start``; the old time is freed in the same swap.
 
@@ -131,7 +131,7 @@ def consultation_reschedule(*, consultation: Consultation, start: datetime) -> C
     return consultation
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def consultation_transition(
     *,
     consultation: Consultation,
