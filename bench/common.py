@@ -174,16 +174,23 @@ def load(
     body: str = "",
     headers: dict[str, str] | None = None,
     warmup: int = 2,
+    extra_lua: str = "",
 ) -> dict[str, float]:
-    """Drive ``url`` with wrk (one thread); return rps, p99 in ms and non-2xx/3xx count."""
-    script = _WRK_SCRIPT.format(
-        method=_lua(method),
-        body=_lua(body),
-        headers="\n".join(
-            # The spaces matter: ``[[==[`` would open a Lua long string.
-            f"wrk.headers[ {_lua(k)} ] = {_lua(v)}"
-            for k, v in (headers or {}).items()
-        ),
+    """Drive ``url`` with wrk (one thread); return rps, p99 in ms and non-2xx/3xx count.
+
+    ``extra_lua`` is added to the wrk script, e.g. a ``request()`` that varies each request.
+    """
+    script = (
+        _WRK_SCRIPT.format(
+            method=_lua(method),
+            body=_lua(body),
+            headers="\n".join(
+                # The spaces matter: ``[[==[`` would open a Lua long string.
+                f"wrk.headers[ {_lua(k)} ] = {_lua(v)}"
+                for k, v in (headers or {}).items()
+            ),
+        )
+        + extra_lua
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)

@@ -25,9 +25,16 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from practice.admin_audit import AuditedAdminMixin
+from practice.admin_mixins import ReadOnlyAdminMixin
 
 from . import services
-from .emails import CampaignContent, campaign_email
+from .emails import (
+    CampaignContent,
+    campaign_email,
+    campaign_glance_words,
+    campaign_inbox_line,
+    campaign_preview_text,
+)
 from .forms import CampaignScheduleForm, ImportForm
 from .models import Article, Campaign, Delivery, Subscriber, SubscriberExport
 
@@ -117,19 +124,10 @@ class SubscriberAdmin(AuditedAdminMixin):
 
 
 @admin.register(SubscriberExport)
-class SubscriberExportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SubscriberExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    # The record of who took reader data out stays as it was written.
     list_display = ["created_at", "created_by", "rows"]
     list_select_related = ["created_by"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        # The record of who took reader data out stays.
-        return False
 
 
 @admin.register(Article)
@@ -176,6 +174,22 @@ class ArticleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return HttpResponseRedirect(reverse("admin:newsletter_campaign_change", args=[campaign.pk]))
 
 
+def glance_warning(campaign: Campaign) -> str:
+    """The warning for treatment words in what an inbox shows, or "" when none."""
+    found = campaign_glance_words(campaign)
+    if not found:
+        return ""
+    places = "; ".join(
+        f"the {place} holds " + ", ".join(f"“{word}”" for word in words) for place, words in found
+    )
+    return (
+        f"Seen at a glance: {places}. Anyone who looks at a shared inbox or a lock screen "
+        "reads the subject and the preview text, so consider rewording them in general "
+        "words; the email itself may still discuss the practice's work. "
+        "You can save and send it as it is."
+    )
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["subject", "status", "scheduled_at", "progress_summary", "finished_at"]
@@ -185,6 +199,7 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     raw_id_fields = ["article"]
     change_form_template = "newsletter/admin/campaign_change_form.html"
     readonly_fields = [
+        "preview_text",
         "status",
         "progress",
         "scheduled_at",
@@ -221,6 +236,24 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if not change:
             obj.created_by = request.user  # type: ignore[assignment]
         super().save_model(request, obj, form, change)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Campaign | None = None,
+    ) -> HttpResponse:
+        # What is saved is what would be sent, so the warning reads the stored
+        # campaign (after "Save and continue editing" it reflects the edit).
+        context["glance_warning"] = glance_warning(obj) if obj is not None else ""
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description="preview text")
+    def preview_text(self, obj: Campaign) -> str:
+        return campaign_preview_text(obj) or "–"
 
     @admin.display(description="progress")
     def progress_summary(self, obj: Campaign) -> str:
@@ -279,7 +312,8 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             email=request.user.email,  # type: ignore[union-attr]
             first_name=request.user.first_name,  # type: ignore[union-attr]
         )
-        return campaign_email(content=CampaignContent(campaign), subscriber=sample, is_test=True)
+        # As readers get it: the "[Test]" marks belong to the copy sent to her.
+        return campaign_email(content=CampaignContent(campaign), subscriber=sample)
 
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         campaign = self._campaign(request, pk)
@@ -290,6 +324,8 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "original": campaign,
             "title": f"Preview: {campaign.subject}",
             "message": message,
+            "glance_warning": glance_warning(campaign),
+            "inbox_line": campaign_inbox_line(campaign),
             "schedule_form": CampaignScheduleForm(),
         }
         return TemplateResponse(request, "newsletter/admin/campaign_preview.html", context)

@@ -1,17 +1,22 @@
 """Newsletter readers and their consent, the practice's articles, and campaigns.
 
 A reader's state moves only through ``services.subscriber_transition``; a
-campaign's through ``services.campaign_transition``. Sending is described in
-``newsletter/sending.py``.
+campaign's through ``services.campaign_transition``. Both models enforce
+their ``TRANSITIONS`` map on save (``practice.transitions``). Sending is
+described in ``newsletter/sending.py``.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+
+from practice.transitions import Transitions
 
 
 class SubscriberQuerySet(models.QuerySet["Subscriber"]):
@@ -27,7 +32,7 @@ class SubscriberQuerySet(models.QuerySet["Subscriber"]):
         return self.alias(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
 
 
-class Subscriber(models.Model):
+class Subscriber(Transitions):
     """A newsletter reader and the record of her consent.
 
     The consent fields describe the latest opt-in: when and where she signed
@@ -43,7 +48,7 @@ class Subscriber(models.Model):
 
     # A pending reader may confirm or leave; a confirmed one may leave; one
     # who left may sign up again, which starts a fresh double opt-in.
-    TRANSITIONS: dict[str, tuple[str, ...]] = {
+    TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         Status.PENDING: (Status.CONFIRMED, Status.UNSUBSCRIBED),
         Status.CONFIRMED: (Status.UNSUBSCRIBED,),
         Status.UNSUBSCRIBED: (Status.PENDING,),
@@ -99,9 +104,6 @@ class Subscriber(models.Model):
 
     def __str__(self) -> str:
         return self.email
-
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
 
 
 class ArticleQuerySet(models.QuerySet["Article"]):
@@ -179,7 +181,7 @@ class Article(models.Model):
         )
 
 
-class Campaign(models.Model):
+class Campaign(Transitions):
     """One newsletter: its own subject and body, or an article sent as is."""
 
     class Status(models.TextChoices):
@@ -190,7 +192,7 @@ class Campaign(models.Model):
 
     # A scheduled campaign may go back to draft (unscheduled); once sending
     # starts it only finishes.
-    TRANSITIONS: dict[str, tuple[str, ...]] = {
+    TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         Status.DRAFT: (Status.SCHEDULED, Status.SENDING),
         Status.SCHEDULED: (Status.DRAFT, Status.SENDING),
         Status.SENDING: (Status.SENT,),
@@ -244,9 +246,6 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.subject
-
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
 
 
 class Delivery(models.Model):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 import markdown  # type: ignore[import-untyped]  # (no stubs are published)
 import nh3
 from django.utils.html import strip_tags
@@ -32,5 +34,5 @@ def markdown_to_html(source: str) -> SafeString:
 
 
 def markdown_to_text(source: str) -> str:
-    """A plain-text version for the text part of emails."""
-    return strip_tags(markdown_to_html(source)).strip()
+    """A plain-text version for the text part of emails ("&", not "&amp;")."""
+    return unescape(strip_tags(markdown_to_html(source))).strip()

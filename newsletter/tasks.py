@@ -17,21 +17,6 @@ from .sending import TransientSendError
 _RETRY_ON = (TransientSendError, smtplib.SMTPException, OSError)
 
 
-@shared_task(
-    name="newsletter.send_confirmation",
-    autoretry_for=_RETRY_ON,
-    retry_backoff=30,
-    max_retries=6,
-)
-def send_confirmation(*, subscriber_id: int, reminder: bool = False) -> None:
-    services.subscriber_send_confirmation(subscriber_id=subscriber_id, reminder=reminder)
-
-
-@shared_task(name="newsletter.send_campaign_test", autoretry_for=_RETRY_ON, max_retries=3)
-def send_campaign_test(*, campaign_id: int, to: str) -> None:
-    services.campaign_deliver_test(campaign_id=campaign_id, to=to)
-
-
 @shared_task(name="newsletter.campaign_dispatch")
 def campaign_dispatch(*, campaign_id: int) -> None:
     services.campaign_dispatch(campaign_id=campaign_id)

@@ -205,3 +205,83 @@ def test_campaign_and_article_lists_have_a_flat_query_count(
     add(15)
     with django_assert_max_num_queries(12):
         admin_client_mfa.get(path)
+
+
+GLANCE_WARNING = (
+    "Seen at a glance: {places}. Anyone who looks at a shared inbox or a lock screen "
+    "reads the subject and the preview text, so consider rewording them in general "
+    "words; the email itself may still discuss the practice&#x27;s work. "
+    "You can save and send it as it is."
+)
+
+
+def test_the_compose_page_warns_of_treatment_words_in_the_subject_and_preview_text(
+    admin_client_mfa,
+):
+    campaign = CampaignFactory(
+        subject="What KAP can do",
+        body="Ketamine-assisted therapy and micro-dosing, explained for mothers.",
+    )
+
+    page = admin_client_mfa.get(f"/admin/newsletter/campaign/{campaign.pk}/change/")
+
+    assert (
+        GLANCE_WARNING.format(
+            places="the subject holds “kap”; the preview text holds “ketamine”, “micro-dosing”"
+        )
+        in page.content.decode()
+    )
+
+
+def test_the_compose_page_warns_only_where_the_word_is(admin_client_mfa):
+    article = ArticleFactory(title="Rest", summary="What a dosing day looks like.")
+    campaign = CampaignFactory(subject="Rest", body="", article=article)
+
+    page = admin_client_mfa.get(f"/admin/newsletter/campaign/{campaign.pk}/change/")
+
+    assert GLANCE_WARNING.format(places="the preview text holds “dosing”") in (
+        page.content.decode()
+    )
+
+
+def test_the_compose_page_has_no_warning_when_subject_and_preview_are_gentle(admin_client_mfa):
+    # Health words may head an article for every reader; only treatment words warn.
+    campaign = CampaignFactory(
+        subject="Postpartum anxiety: you are not alone",
+        body="A few words about rest, and about asking for help.",
+    )
+
+    page = admin_client_mfa.get(f"/admin/newsletter/campaign/{campaign.pk}/change/")
+
+    assert "Seen at a glance" not in page.content.decode()
+    assert "A few words about rest, and about asking for help." in page.content.decode()
+
+
+def test_a_campaign_with_a_treatment_word_can_still_be_saved(admin_client_mfa):
+    campaign = CampaignFactory(subject="Spring letter")
+
+    response = admin_client_mfa.post(
+        f"/admin/newsletter/campaign/{campaign.pk}/change/",
+        {"subject": "KAP in spring", "body": "Hello.", "_continue": "Save"},
+        follow=True,
+    )
+
+    campaign.refresh_from_db()
+    assert campaign.subject == "KAP in spring"
+    assert GLANCE_WARNING.format(places="the subject holds “kap”") in response.content.decode()
+
+
+def test_the_preview_page_warns_and_shows_how_the_inbox_line_reads(admin_client_mfa):
+    campaign = CampaignFactory(subject="Your dosing questions", body="Answers to three of them.")
+    gentle = CampaignFactory(subject="Spring letter", body="Answers to three of them.")
+
+    page = admin_client_mfa.get(f"/admin/newsletter/campaign/{campaign.pk}/preview/")
+    gentle_page = admin_client_mfa.get(f"/admin/newsletter/campaign/{gentle.pk}/preview/")
+
+    html = page.content.decode()
+    assert GLANCE_WARNING.format(places="the subject holds “dosing”") in html
+    assert (
+        '<p class="campaign-inbox-line">'
+        "Harbor Light Therapy — Your dosing questions — Answers to three of them.</p>"
+    ) in html
+    assert "Seen at a glance" not in gentle_page.content.decode()

@@ -144,6 +144,7 @@ def test_a_scheduled_campaign_is_started_by_beat_when_due(
 def test_beat_takes_up_a_campaign_whose_senders_stopped(
     practice_profile, settings, django_capture_on_commit_callbacks
 ):
+    settings.NEWSLETTER_SEND_PARALLEL = 2
     SubscriberFactory.create_batch(2, confirmed=True)
     campaign = _start(CampaignFactory(), django_capture_on_commit_callbacks)
 
@@ -155,8 +156,8 @@ def test_beat_takes_up_a_campaign_whose_senders_stopped(
     ):
         resumed = services.campaigns_dispatch()
 
-    assert resumed == [campaign.pk]
-    assert len(callbacks) == 1
+    # One sender job for each of NEWSLETTER_SEND_PARALLEL, queued after commit.
+    assert (resumed, len(callbacks)) == ([campaign.pk], 2)
 
 
 def test_a_sent_campaign_cannot_be_sent_again(practice_profile, django_capture_on_commit_callbacks):

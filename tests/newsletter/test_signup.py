@@ -107,7 +107,7 @@ def test_filled_honeypot_is_dropped_silently(csrf_post):
 
 
 def test_signups_from_one_address_are_rate_limited(csrf_post, settings):
-    settings.NEWSLETTER_SIGNUP_RATE_LIMIT = 3
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "newsletter_signup": (3, 60 * 60)}
     codes = [
         csrf_post("/newsletter/", {"email": f"r{n}@example.com"}).status_code for n in range(4)
     ]
@@ -123,7 +123,7 @@ def test_signups_from_one_address_are_rate_limited(csrf_post, settings):
 
 def test_behind_the_practices_proxy_consent_and_limits_use_her_address(csrf_post, settings):
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
-    settings.NEWSLETTER_SIGNUP_RATE_LIMIT = 1
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "newsletter_signup": (1, 60 * 60)}
     behind = {"REMOTE_ADDR": "10.0.0.2"}
 
     first = csrf_post(
