@@ -165,16 +165,12 @@ def campaign_email(
 # --- Outbox kinds: build from ids at send time, or void --------------------------
 
 
-@email_kind(
-    "newsletter.confirm",
-    after_send=lambda message: (
-        None
-        if message.params["reminder"]
-        else Subscriber.objects.filter(pk=message.object_id).update(
-            confirmation_sent_at=timezone.now()
-        )
-    ),
-)
+def _stamp_confirmation_sent(message: OutboxMessage) -> None:
+    if not message.params["reminder"] and message.object_id is not None:
+        Subscriber.objects.filter(pk=message.object_id).update(confirmation_sent_at=timezone.now())
+
+
+@email_kind("newsletter.confirm", after_send=_stamp_confirmation_sent)
 def _confirm(message: OutboxMessage) -> EmailMultiAlternatives | None:
     """Her confirmation (or its reminder) while she is pending under the same opt-in."""
     subscriber = object_of(Subscriber.objects.pending(), message)

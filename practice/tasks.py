@@ -15,4 +15,3 @@ def ping(*, marker: str) -> str:
 
     cache.set(f"practice:ping:{marker}", "pong", 300)
     return "pong"
-
