@@ -42,6 +42,7 @@ from bench.common import (
     load,
     report,
     serve,
+    start_celery_worker,
 )
 
 SIZES = (5_000, 20_000)
@@ -208,18 +209,8 @@ def campaign_row(database_url: str, *, readers: int, smtp_port: int) -> dict[str
         NEWSLETTER_SEND_BATCH_SIZE="200",
     )
     log = Path(env["VAR_DIR"]) / f"bench-worker-{readers}.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [PYTHON, "-m", "celery", "-A", "practice", "worker", "--concurrency=2",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    worker = start_celery_worker(env, log)
     try:
-        deadline = time.monotonic() + 60
-        while "ready." not in log.read_text(errors="replace"):
-            if time.monotonic() > deadline or worker.poll() is not None:
-                raise RuntimeError(f"worker did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.2)
         services.campaign_send(campaign=campaign)
         deadline = time.monotonic() + 900
         while True:

@@ -22,7 +22,16 @@ from datetime import timedelta
 from pathlib import Path
 
 from bench.bench_newsletter import _children, _peak_kib, campaign_row
-from bench.common import PYTHON, ROOT, _free_port, bench_database, bench_env, django_setup, report
+from bench.common import (
+    PYTHON,
+    ROOT,
+    _free_port,
+    bench_database,
+    bench_env,
+    django_setup,
+    report,
+    start_celery_worker,
+)
 
 SIZES = (2_000, 10_000)
 
@@ -74,18 +83,8 @@ def outbox_row(database_url: str, *, messages: int, smtp_port: int) -> dict[str,
         OUTBOX_BATCH_SIZE="200",
     )
     log = Path(env["VAR_DIR"]) / f"bench-outbox-worker-{messages}.log"
-    with log.open("wb") as out:
-        worker = subprocess.Popen(
-            [PYTHON, "-m", "celery", "-A", "practice", "worker", "--concurrency=2",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    worker = start_celery_worker(env, log)
     try:
-        deadline = time.monotonic() + 60
-        while "ready." not in log.read_text(errors="replace"):
-            if time.monotonic() > deadline or worker.poll() is not None:
-                raise RuntimeError(f"worker did not start:\n{log.read_text(errors='replace')}")
-            time.sleep(0.2)
         # What beat does each minute; the senders then carry on by themselves.
         subprocess.run(
             [

@@ -227,3 +227,20 @@ def report(title: str, rows: list[dict[str, Any]]) -> None:
     RESULTS.mkdir(exist_ok=True)
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     (RESULTS / f"{slug}.json").write_text(json.dumps({"title": title, "rows": rows}, indent=2))
+
+
+def start_celery_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A real Celery worker (2 processes) logging to ``log``, once it says it is ready."""
+    with log.open("wb") as out:
+        worker = subprocess.Popen(
+            [PYTHON, "-m", "celery", "-A", "practice", "worker", "--concurrency=2",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text(errors="replace"):
+        if time.monotonic() > deadline or worker.poll() is not None:
+            worker.kill()
+            raise RuntimeError(f"worker did not start:\n{log.read_text(errors='replace')}")
+        time.sleep(0.2)
+    return worker

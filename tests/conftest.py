@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -155,12 +155,12 @@ def smtp_sink(settings) -> Iterator[SMTPSink]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def stalling_smtp_sink(settings):  # type: ignore[no-untyped-def]
-    """A factory for a sink whose handler stalls (``tests.support.smtp.StallingHandler``)."""
+def smtp_sink_with(settings):  # type: ignore[no-untyped-def]
+    """A factory for a sink of another behaviour: ``smtp_sink_with(lambda sink: handler)``."""
     sinks: list[SMTPSink] = []
 
-    def make(**handler_options: object) -> SMTPSink:
-        sink = SMTPSink(handler_factory=lambda s: StallingHandler(s, **handler_options))
+    def make(handler_factory: Callable[[SMTPSink], object]) -> SMTPSink:
+        sink = SMTPSink(handler_factory=handler_factory)
         sink.start()
         sink.configure_django(settings)
         sinks.append(sink)
@@ -169,6 +169,12 @@ def stalling_smtp_sink(settings):  # type: ignore[no-untyped-def]
     yield make
     for sink in sinks:
         sink.stop()
+
+
+@pytest.fixture
+def stalling_smtp_sink(smtp_sink_with):  # type: ignore[no-untyped-def]
+    """A factory for a sink whose handler stalls (``tests.support.smtp.StallingHandler``)."""
+    return lambda **options: smtp_sink_with(lambda sink: StallingHandler(sink, **options))
 
 
 # --- A Redis of the test's own, and the app in gunicorn --------------------------

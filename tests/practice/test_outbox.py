@@ -46,19 +46,8 @@ class _Refusing:
 
 
 @pytest.fixture
-def refusing_sink(settings):  # type: ignore[no-untyped-def]
-    sinks: list[SMTPSink] = []
-
-    def make(*, at: str, reply: str) -> SMTPSink:
-        sink = SMTPSink(handler_factory=lambda s: _Refusing(s, at=at, reply=reply))
-        sink.start()
-        sink.configure_django(settings)
-        sinks.append(sink)
-        return sink
-
-    yield make
-    for sink in sinks:
-        sink.stop()
+def refusing_sink(smtp_sink_with):  # type: ignore[no-untyped-def]
+    return lambda *, at, reply: smtp_sink_with(lambda sink: _Refusing(sink, at=at, reply=reply))
 
 
 _hours = itertools.count()
