@@ -12,8 +12,8 @@
      path, one plain read and no write, which is what a flood of repeats
      costs. Aim: a ratio of 0.6 or more.
 
-   The confirmation jobs the load queued are purged from the bench broker
-   afterwards, so the campaign's worker does not send them.
+   The jobs the load queued for the confirmation emails are purged from the
+   bench broker afterwards, so the campaign's worker does not send them.
    Set BENCH_NEWSLETTER_PARTS=signup or =campaign to run one part only.
 2. A campaign to 5,000 and to 20,000 confirmed readers, sent by one real
    Celery worker (2 processes) into a local SMTP server (aiosmtpd's Sink, in
@@ -151,8 +151,9 @@ def signup_rows(database_url: str) -> list[dict[str, object]]:
 
 
 def _purge_bench_queue(database_url: str) -> None:
-    # Every new sign-up queued a confirmation job on the bench's own broker;
-    # nothing consumes them here, and the campaign's worker must not.
+    # The new sign-ups queued work for their confirmation emails on the
+    # bench's own broker; nothing consumes it here, and the campaign's worker
+    # must not.
     subprocess.run(
         [PYTHON, "-m", "celery", "-A", "practice", "purge", "-f"],
         cwd=ROOT,

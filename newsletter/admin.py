@@ -175,7 +175,13 @@ class ArticleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 def glance_warning(campaign: Campaign) -> str:
-    """The warning for treatment words in what an inbox shows, or "" when none."""
+    """The warning for treatment words in what an inbox shows, or "" when none.
+
+    Only while it can still be reworded (a draft, or scheduled and so
+    unschedulable); once sending has started the warning could change nothing.
+    """
+    if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
+        return ""
     found = campaign_glance_words(campaign)
     if not found:
         return ""

@@ -17,12 +17,13 @@ one inside another transaction by mistake fails at once instead of
 stretching a lock or delaying its jobs. The transition functions stay plain
 ``atomic``: they always run inside their caller's transaction.
 
-Queueing: imports go one way, tasks import services. A service queues work
-by the task's name with ``practice.queue.enqueue_on_commit("newsletter.<task>",
-**ids)``, which publishes only once the transaction commits, so a rolled-back
-write queues nothing and no service imports ``newsletter.tasks``. The one
-exception is the confirmation email (``readers._queue_confirmation``), left
-as it was for its move to the practice's outbox of transactional email.
+Queueing: imports go one way, tasks import services, and no service imports
+``newsletter.tasks``. Emails to one person (the confirmation, the test copy)
+are rows of the practice's outbox, written in the same transaction
+(``practice.outbox.services.outbox_put``). Other work is queued by the
+task's name with ``practice.queue.enqueue_on_commit("newsletter.<task>",
+**ids)``, which publishes only once the transaction commits, so a
+rolled-back write queues nothing.
 """
 
 from .campaigns import (

@@ -285,3 +285,14 @@ def test_the_preview_page_warns_and_shows_how_the_inbox_line_reads(admin_client_
         "Harbor Light Therapy — Your dosing questions — Answers to three of them.</p>"
     ) in html
     assert "Seen at a glance" not in gentle_page.content.decode()
+
+
+def test_a_campaign_already_sent_shows_no_warning(admin_client_mfa):
+    campaign = CampaignFactory(subject="What KAP can do", status=Campaign.Status.SENT)
+
+    change = admin_client_mfa.get(f"/admin/newsletter/campaign/{campaign.pk}/change/")
+    preview = admin_client_mfa.get(f"/admin/newsletter/campaign/{campaign.pk}/preview/")
+
+    assert "Seen at a glance" not in change.content.decode()
+    assert "Seen at a glance" not in preview.content.decode()
+    assert "What KAP can do" in preview.content.decode()
