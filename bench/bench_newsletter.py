@@ -70,6 +70,15 @@ end
 """
 
 
+def _execute(database_url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        database_url.replace("postgres://", "postgresql://"), autocommit=True
+    ) as c:
+        c.execute(sql)
+
+
 def _count(database_url: str, sql: str, *params: object) -> int:
     import psycopg
 
@@ -79,6 +88,7 @@ def _count(database_url: str, sql: str, *params: object) -> int:
 
 
 def signup_rows(database_url: str) -> list[dict[str, object]]:
+    _execute(database_url, "CREATE TABLE IF NOT EXISTS bench_write (id bigserial, email text)")
     with serve(database_url, env={"NEWSLETTER_SIGNUP_RATE_LIMIT": "0"}) as base:
         token = csrf_cookie(f"{base}/bench/bare-form/")
         headers = {
@@ -92,8 +102,17 @@ def signup_rows(database_url: str) -> list[dict[str, object]]:
         signup = f"{base}/newsletter/"
         # Two alternating rounds, best of each: the machine is shared, and a
         # burst of someone else's work should not land on one side only.
-        bares, news, repeats = [], [], []
+        bares, writes, news, repeats = [], [], [], []
         for _ in range(2):
+            writes.append(
+                load(
+                    f"{base}/bench/bare-form-write/",
+                    method="POST",
+                    body=bare_body,
+                    headers=headers,
+                    seconds=SECONDS,
+                )
+            )
             bares.append(
                 load(
                     f"{base}/bench/bare-form/",
@@ -133,14 +152,21 @@ def signup_rows(database_url: str) -> list[dict[str, object]]:
             f"{new_readers} new readers for about {measured:.0f} requests): check the wrk script"
         )
     bare = max(bares, key=lambda result: result["rps"])
+    write = max(writes, key=lambda result: result["rps"])
     new = max(news, key=lambda result: result["rps"])
     repeat = max(repeats, key=lambda result: result["rps"])
     return [
         {"request": "bare form POST", **bare, "ratio": 1.0},
         {
+            "request": "bare form POST writing one row (durable commit)",
+            **write,
+            "ratio": round(write["rps"] / bare["rps"], 2),
+        },
+        {
             "request": "sign-up POST, a new address each time",
             **new,
             "ratio": round(new["rps"] / bare["rps"], 2),
+            "of_write": round(new["rps"] / write["rps"], 2),
         },
         {
             "request": "sign-up POST, one address repeated (no write)",

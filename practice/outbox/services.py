@@ -45,7 +45,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from practice.queue import enqueue
@@ -98,6 +98,76 @@ def outbox_put(
     OutboxMessage.objects.bulk_create([row], ignore_conflicts=True)
     if row.not_before <= now:
         transaction.on_commit(outbox_wake)
+
+
+def outbox_put_after_insert(
+    *,
+    insert_sql: str,
+    insert_params: list[Any],
+    kind: str,
+    key: str,
+    about: type[models.Model],
+    recipient: str = "",
+    params: dict[str, Any] | None = None,
+) -> int | None:
+    """Run ``insert_sql`` (an ``INSERT ... RETURNING id``) and, if it wrote a row, ask
+    for an email about that row; return the new id, or ``None`` when it wrote nothing.
+
+    For the hottest write of all, a sign-up from a new address: on PostgreSQL
+    both rows go in one statement (a data-modifying ``WITH``), so the change
+    and its email cost one round trip and one durable commit, and are still
+    one transaction. ``key`` holds ``{id}`` where the new row's id goes.
+    Elsewhere (SQLite) the same two writes run in a transaction.
+    """
+    if kind_named(kind) is None:
+        raise ValueError(f"no email kind {kind!r} is registered")
+    now = timezone.now()
+    object_type = object_type_of(about)
+    if connection.vendor != "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(insert_sql, insert_params)
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            new_id = int(row[0])
+            outbox_put(
+                kind=kind,
+                key=key.replace("{id}", str(new_id)),
+                about=about(pk=new_id),
+                recipient=recipient,
+                params=params,
+            )
+            return new_id
+    params_value = OutboxMessage._meta.get_field("params").get_db_prep_save(  # type: ignore[union-attr]
+        params or {}, connection
+    )
+    prefix, _, suffix = key.partition("{id}")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH inserted AS ({insert_sql}) "  # noqa: S608  (table and column names from the models)
+            f"INSERT INTO {OutboxMessage._meta.db_table} (kind, idempotency_key, object_type, "
+            "object_id, params, recipient, status, not_before, failure_count, last_error, "
+            "created_at) "
+            "SELECT %s, %s || inserted.id || %s, %s, inserted.id, %s, %s, %s, %s, 0, '', %s "
+            "FROM inserted RETURNING object_id",
+            [
+                *insert_params,
+                kind,
+                prefix,
+                suffix,
+                object_type,
+                params_value,
+                recipient[:254],
+                OutboxMessage.Status.PENDING,
+                now,
+                now,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    transaction.on_commit(outbox_wake)
+    return int(row[0])
 
 
 def outbox_void(*, about: models.Model, kinds: tuple[str, ...] = (), prefix: str = "") -> int:
