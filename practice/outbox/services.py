@@ -256,10 +256,6 @@ class SendReport:
         return self.sent + self.voided + self.failed
 
 
-class _Void(Exception):  # noqa: N818  (a signal within this module, not an error)
-    pass
-
-
 _CONNECTION_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError)
 
 
@@ -335,42 +331,48 @@ class _Mailer:
 
 def _send_one(*, sql: str, mailer: _Mailer, now: datetime | None) -> str | None:
     moment = now or timezone.now()
-    with transaction.atomic():
-        claimed = list(OutboxMessage.objects.raw(sql, [OutboxMessage.Status.PENDING, moment]))
-        if not claimed:
-            return None
-        message = claimed[0]
-        kind = kind_named(message.kind)
-        try:
-            # A savepoint: whatever the builder wrote (a fresh manage link)
-            # is undone when the send fails.
-            with transaction.atomic():
-                if kind is None:
-                    raise LookupError(f"unknown email kind {message.kind}")
-                email = kind.build(message)
-                if email is None:
-                    raise _Void
-                mailer.send(email)
-                if kind.after_send is not None:
-                    kind.after_send(message)
-        except _Void:
-            _finish(message, OutboxMessage.Status.VOIDED)
-            logger.info("outbox %s %s voided", message.pk, message.kind)
-            return "voided"
-        except Exception as exc:
-            _record_failure(message, exc)
-            if isinstance(exc, _CONNECTION_ERRORS):
-                mailer.lost()
-            return "failed"
-        _finish(message, OutboxMessage.Status.SENT)
-        logger.info("outbox %s %s sent", message.pk, message.kind)
-        return "sent"
+    message: OutboxMessage | None = None
+    try:
+        with transaction.atomic():
+            claimed = list(OutboxMessage.objects.raw(sql, [OutboxMessage.Status.PENDING, moment]))
+            if not claimed:
+                return None
+            message = claimed[0]
+            kind = kind_named(message.kind)
+            if kind is None:
+                raise LookupError(f"unknown email kind {message.kind}")
+            email = kind.build(message)
+            if email is None:
+                _finish(message, OutboxMessage.Status.VOIDED)
+                logger.info("outbox %s %s voided", message.pk, message.kind)
+                return "voided"
+            mailer.send(email)
+            if kind.after_send is not None:
+                kind.after_send(message)
+            _finish(message, OutboxMessage.Status.SENT)
+    except Exception as exc:
+        if message is None:
+            raise  # the claim itself failed: nothing to record
+        # The whole transaction rolled back (whatever the builder wrote, a
+        # fresh manage link, is gone) and the row is unlocked again.
+        _record_failure(message.pk, exc)
+        if isinstance(exc, _CONNECTION_ERRORS):
+            mailer.lost()
+        return "failed"
+    logger.info("outbox %s %s sent", message.pk, message.kind)
+    return "sent"
 
 
 def _finish(message: OutboxMessage, status: str) -> None:
     message.move_to(status)
-    message.finished_at = timezone.now()
-    message.save(update_fields=["status", "finished_at"])
+    # Hand-written, once per email, like the claim; the transitions map was
+    # checked just above.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {OutboxMessage._meta.db_table} SET status = %s, finished_at = %s "  # noqa: S608  (the model's own table)
+            "WHERE id = %s",
+            [status, timezone.now(), message.pk],
+        )
 
 
 def error_summary(exc: BaseException) -> str:
@@ -382,7 +384,15 @@ def error_summary(exc: BaseException) -> str:
     return f"{type(exc).__name__} {code}".strip() if code else type(exc).__name__
 
 
-def _record_failure(message: OutboxMessage, exc: BaseException) -> None:
+@transaction.atomic
+def _record_failure(message_id: int, exc: BaseException) -> None:
+    message = (
+        OutboxMessage.objects.select_for_update(skip_locked=True)
+        .filter(pk=message_id, status=OutboxMessage.Status.PENDING)
+        .first()
+    )
+    if message is None:
+        return  # another sender has taken it up again meanwhile
     message.failure_count += 1
     message.last_error = error_summary(exc)[:200]
     permanent = isinstance(exc, (smtplib.SMTPRecipientsRefused, LookupError))

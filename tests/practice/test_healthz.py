@@ -2,59 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
-
 import pytest
 from django.utils import timezone
 
 from practice.celery import app as celery_app
 from practice.models import WorkerHeartbeat
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    """A Redis server of this test's own, so it can be stopped for real."""
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-    yield process, f"redis://127.0.0.1:{port}/0"
-    if process.poll() is None:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -87,14 +39,12 @@ def test_healthz_is_ok_with_database_broker_and_a_live_worker(client, celery_wor
     assert body["worker"]["ok"] is True
 
 
-def test_healthz_is_503_and_names_the_broker_when_redis_stops(client, db, own_redis, broker_at):
-    process, url = own_redis
-    broker_at(url)
+def test_healthz_is_503_and_names_the_broker_when_redis_stops(client, db, private_redis, broker_at):
+    broker_at(private_redis.url)
     WorkerHeartbeat.objects.create(hostname="w1", seen_at=timezone.now())
     assert client.get("/healthz").status_code == 200
 
-    process.terminate()
-    process.wait(timeout=10)
+    private_redis.stop()
     response = client.get("/healthz")
 
     assert response.status_code == 503
