@@ -39,7 +39,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -267,7 +267,11 @@ def _claim_statement() -> str:
     return claim_sql(
         columns=columns,
         source=f'"{table}"',
-        where="status = %s AND not_before <= %s",
+        # After the last row this sender handled: rows behind it are done or
+        # held by another sender, and starting there spares walking over
+        # every row already sent (dead index entries until autovacuum). A row
+        # given back for a retry is due later, so a later batch finds it.
+        where="status = %s AND not_before <= %s AND (not_before, id) > (%s, %s)",
         order_by="not_before, id",
         lock=f'"{table}"',
     )
@@ -282,9 +286,10 @@ def outbox_send_due(*, now: datetime | None = None, limit: int | None = None) ->
     limit = limit or settings.OUTBOX_BATCH_SIZE
     report = SendReport()
     sql = _claim_statement()
+    position = _Position()
     with _Mailer() as mailer:
         while report.handled < limit:
-            outcome = _send_one(sql=sql, mailer=mailer, now=now)
+            outcome = _send_one(sql=sql, mailer=mailer, now=now, position=position)
             if outcome is None:
                 return report
             setattr(report, outcome, getattr(report, outcome) + 1)
@@ -329,15 +334,31 @@ class _Mailer:
             pass
 
 
-def _send_one(*, sql: str, mailer: _Mailer, now: datetime | None) -> str | None:
+@dataclass
+class _Position:
+    """Where a sender's batch has got to: the last claimed row's (not_before, id)."""
+
+    not_before: datetime = datetime(1970, 1, 1, tzinfo=UTC)
+    id: int = 0
+
+
+def _send_one(
+    *, sql: str, mailer: _Mailer, now: datetime | None, position: _Position
+) -> str | None:
     moment = now or timezone.now()
     message: OutboxMessage | None = None
     try:
         with transaction.atomic():
-            claimed = list(OutboxMessage.objects.raw(sql, [OutboxMessage.Status.PENDING, moment]))
+            claimed = list(
+                OutboxMessage.objects.raw(
+                    sql,
+                    [OutboxMessage.Status.PENDING, moment, position.not_before, position.id],
+                )
+            )
             if not claimed:
                 return None
             message = claimed[0]
+            position.not_before, position.id = message.not_before, message.pk
             kind = kind_named(message.kind)
             if kind is None:
                 raise LookupError(f"unknown email kind {message.kind}")

@@ -6,13 +6,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 
 from consultations.models import Consultation
 from practice.calendar.reminders import reminders_pending
 from practice.models import Appointment, OutboxMessage
 from tests.consultations.conftest import FIRST_SLOT, NOW
 from tests.factories import AppointmentFactory
+from tests.support.caches import forget_this_tests_cache
 from tests.support.reports import post_and_report
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("weekly_hours", "frozen_now")]
@@ -255,7 +255,6 @@ def test_the_honeypot_looks_like_success_and_books_nothing(client, booking_data)
 
 def test_one_address_is_limited_to_five_bookings_an_hour(client, booking_data, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "consultation_book": (5, 60 * 60)}
-    cache.clear()
     slots = client.get("/consultation/slots.json").json()["slots"]
 
     statuses = [
@@ -286,7 +285,6 @@ def test_she_can_book_while_the_cache_cannot_count(client, booking_data, setting
 def test_behind_a_proxy_each_visitor_has_her_own_booking_limit(client, booking_data, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "consultation_book": (1, 60 * 60)}
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
-    cache.clear()
     slots = client.get("/consultation/slots.json").json()["slots"]
 
     statuses = [
@@ -362,7 +360,7 @@ def test_the_booking_page_has_a_constant_query_budget(
 ):
     _fill_calendar(appointments)
     client.get("/consultation/")
-    cache.clear()  # measure the page computed from the database, not the shared copy
+    forget_this_tests_cache()  # measure the page computed from the database, not the shared copy
 
     with django_assert_max_num_queries(5):
         response = client.get("/consultation/")
@@ -378,7 +376,7 @@ def test_slots_json_has_a_constant_query_budget(
 ):
     _fill_calendar(appointments)
     client.get("/consultation/slots.json")
-    cache.clear()
+    forget_this_tests_cache()
 
     with django_assert_max_num_queries(4):
         response = client.get("/consultation/slots.json?tz=Europe/London")

@@ -46,3 +46,21 @@ class SilentlyDownCache(BaseCache):
 
     def clear(self) -> None:
         return None
+
+
+def forget_this_tests_cache() -> None:
+    """Empty the cache as this test sees it, never the Redis database the broker shares.
+
+    Every test has a key prefix of its own (``tests/conftest.py``), so its part
+    of a shared Redis is the keys under that prefix; ``cache.clear()`` would
+    flush the whole database, queued jobs included.
+    """
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
+
+    if not isinstance(cache, RedisCache):
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    for key in client.scan_iter(match=f"{cache.key_prefix}:*"):
+        client.delete(key)
