@@ -15,7 +15,8 @@ app.autodiscover_tasks()
 @worker_ready.connect
 def _beat_on_start(sender, **kwargs):  # type: ignore[no-untyped-def]
     # Record a heartbeat as soon as the worker is up, so /healthz does not
-    # report it down until the first scheduled beat.
+    # report it down until the first scheduled beat. (Imported here: this
+    # module is loaded before Django is set up, when no model can be.)
     from practice.services import worker_heartbeat_record
 
     worker_heartbeat_record(hostname=sender.hostname)

@@ -13,7 +13,7 @@ repeat a health answer. Links to the app carry the detail instead.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from email.utils import formataddr
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -60,6 +60,4 @@ def _from_address(practice_email: str) -> str:
     # The envelope sender stays the configured DEFAULT_FROM_EMAIL address (the
     # domain the mail server is allowed to send for); the practice's name is
     # what readers see.
-    from email.utils import parseaddr
-
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or practice_email

@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.core.cache import cache
 
 from .services import worker_heartbeat_record
 
@@ -10,8 +11,6 @@ def heartbeat(self) -> None:  # type: ignore[no-untyped-def]
 
 @shared_task(name="practice.ping")
 def ping(*, marker: str) -> str:
-    """A task with no side effect but a log line; used to prove the queue runs."""
-    from django.core.cache import cache
-
+    """A task whose only effect is a cache entry; used to prove the queue runs."""
     cache.set(f"practice:ping:{marker}", "pong", 300)
     return "pong"

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from practice.identity import practice_profile
 from practice.memo import Memo
 
 from .models import Appointment, AppointmentKind, AvailabilityException, KindSettings, WeeklyHours
@@ -84,8 +85,6 @@ def connect_signals() -> None:
 
 
 def calendar_cache_key(*parts: object, now: datetime | None = None) -> str:
-    from practice.identity import practice_profile
-
     minute = (now or timezone.now()).strftime("%Y%m%d%H%M")
     zone = practice_profile().time_zone
     return ":".join(["calendar", calendar_generation(), minute, zone, *map(str, parts)])

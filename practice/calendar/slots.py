@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from practice.identity import practice_profile
+
 from .models import (
     KIND_DEFAULTS,
     Appointment,
@@ -178,8 +180,6 @@ def available_slots(
     whose occupied range meets another appointment's are left out.
     ``ignore_appointment_id`` treats that appointment as free (a reschedule).
     """
-    from practice.identity import practice_profile
-
     now = now or timezone.now()
     zone = zone or practice_profile().zone
     settings = settings or kind_settings(kind)
@@ -261,8 +261,6 @@ def is_offered(
     treated as free (her own appointment, when she moves it). ``settings``
     may pass a kind's row the caller has locked.
     """
-    from practice.identity import practice_profile
-
     zone = practice_profile().zone
     day = start.astimezone(zone).date()
     return start.astimezone(UTC) in available_slots(
