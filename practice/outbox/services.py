@@ -277,16 +277,27 @@ def _claim_statement() -> str:
     )
 
 
-def outbox_send_due(*, now: datetime | None = None, limit: int | None = None) -> SendReport:
+def outbox_send_due(
+    *,
+    now: datetime | None = None,
+    limit: int | None = None,
+    after: tuple[str, int] | None = None,
+) -> SendReport:
     """Send every due email, up to ``limit`` (``OUTBOX_BATCH_SIZE``); see the module docstring.
 
-    When the batch ends with rows still due, a job is queued to carry on (a
-    job never holds a worker process for long).
+    When the batch ends with rows still due, a job is queued to carry on from
+    where this one stopped (``after``: the last row's due time and id), so a
+    long backlog is walked once; a job never holds a worker process for long.
+    The doorbell and the sweep start from the beginning.
     """
     limit = limit or settings.OUTBOX_BATCH_SIZE
     report = SendReport()
     sql = _claim_statement()
-    position = _Position()
+    position = (
+        _Position(not_before=datetime.fromisoformat(after[0]), id=int(after[1]))
+        if after
+        else _Position()
+    )
     with _Mailer() as mailer:
         while report.handled < limit:
             outcome = _send_one(sql=sql, mailer=mailer, now=now, position=position)
@@ -298,7 +309,7 @@ def outbox_send_due(*, now: datetime | None = None, limit: int | None = None) ->
                 # rather than each being charged for the same outage.
                 report.stopped = True
                 return report
-    enqueue(SEND_DUE_TASK)
+    enqueue(SEND_DUE_TASK, after=[position.not_before.isoformat(), position.id])
     return report
 
 

@@ -258,3 +258,22 @@ def test_old_sent_and_voided_rows_are_purged_and_failed_ones_kept(practice_profi
 
     assert outbox_purge() == 2
     assert list(OutboxMessage.objects.values_list("status", flat=True)) == ["failed"]
+
+
+def test_a_full_batch_hands_over_to_a_job_that_carries_on_where_it_stopped(
+    practice_profile, mailoutbox, monkeypatch
+):
+    queued: list[tuple[str, dict[str, object]]] = []
+    monkeypatch.setattr(services, "enqueue", lambda name, **kwargs: queued.append((name, kwargs)))
+    for _ in range(3):
+        confirmation()
+
+    first = outbox_send_due(limit=2)
+
+    assert first.sent == 2
+    ((name, kwargs),) = queued
+    assert name == "practice.outbox.send_due"
+    last_sent = OutboxMessage.objects.filter(status="sent").order_by("-pk").first()
+    assert kwargs == {"after": [last_sent.not_before.isoformat(), last_sent.pk]}
+    rest = outbox_send_due(after=tuple(kwargs["after"]))  # type: ignore[arg-type]
+    assert (rest.sent, len(mailoutbox)) == (1, 3)
