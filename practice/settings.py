@@ -249,6 +249,9 @@ WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
 # how long sent and voided rows are kept.
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=200)
 OUTBOX_SEND_PARALLEL = env.int("OUTBOX_SEND_PARALLEL", default=2)
+# A process rings the outbox's doorbell at most once in this many seconds;
+# each send job drains once more when as long has passed since it started.
+OUTBOX_WAKE_COALESCE_SECONDS = env.float("OUTBOX_WAKE_COALESCE_SECONDS", default=0.5)
 OUTBOX_MAX_FAILURES = env.int("OUTBOX_MAX_FAILURES", default=8)
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=6 * 3600)

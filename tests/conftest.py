@@ -74,6 +74,9 @@ def _isolated_cache(settings) -> None:  # type: ignore[no-untyped-def]
     caches["default"]["KEY_PREFIX"] = prefix
     settings.CACHES = caches
     settings.CACHE_KEY_PREFIX_FOR_TEST = prefix
+    # In process the doorbell rings for every email (tests that are about its
+    # coalescing set their own window).
+    settings.OUTBOX_WAKE_COALESCE_SECONDS = 0
     # Password hashing is deliberately slow; tests log in hundreds of times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .services import outbox_purge, outbox_send_due, outbox_sweep, outbox_wake_clear
+from .services import outbox_purge, outbox_send_rung, outbox_sweep
 
 
 @shared_task(name="practice.outbox.send_due")
 def send_due(*, after: list[str | int] | None = None) -> int:
     """``after``: where the batch before this one stopped (a continuation)."""
-    # Cleared before the claim, so a row committed from now on rings again.
-    outbox_wake_clear()
     start = (str(after[0]), int(after[1])) if after else None
-    return outbox_send_due(after=start).handled
+    return outbox_send_rung(after=start).handled
 
 
 @shared_task(name="practice.outbox.sweep")

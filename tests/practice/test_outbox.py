@@ -277,3 +277,47 @@ def test_a_full_batch_hands_over_to_a_job_that_carries_on_where_it_stopped(
     assert kwargs == {"after": [last_sent.not_before.isoformat(), last_sent.pk]}
     rest = outbox_send_due(after=tuple(kwargs["after"]))  # type: ignore[arg-type]
     assert (rest.sent, len(mailoutbox)) == (1, 3)
+
+
+def test_a_process_rings_at_most_once_per_coalescing_window(
+    practice_profile, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.OUTBOX_WAKE_COALESCE_SECONDS = 0.5
+    clock = [1000.0]
+    monkeypatch.setattr(services.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(services, "_last_ring", [float("-inf")])
+    rung: list[str] = []
+    monkeypatch.setattr(services, "enqueue", lambda name, **kwargs: rung.append(name) or True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmation()
+    services.outbox_wake_clear()  # the job started
+    clock[0] += 0.2
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmation()  # inside the window: no cache call, no ring
+    clock[0] += 0.4
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmation()
+
+    assert rung == ["practice.outbox.send_due", "practice.outbox.send_due"]
+
+
+def test_a_job_drains_again_at_the_end_of_the_window_for_emails_that_did_not_ring(
+    practice_profile, settings, monkeypatch, mailoutbox
+):
+    settings.OUTBOX_WAKE_COALESCE_SECONDS = 0.5
+    pauses: list[float] = []
+
+    def meanwhile(seconds: float) -> None:
+        # While the job waits, a sign-up in a process that rang a moment ago
+        # commits its email without ringing.
+        pauses.append(seconds)
+        confirmation()
+
+    monkeypatch.setattr(services.time, "sleep", meanwhile)
+
+    report = services.outbox_send_rung()
+
+    assert len(pauses) == 1
+    assert 0 < pauses[0] <= 0.5
+    assert (report.sent, len(mailoutbox)) == (1, 1)
