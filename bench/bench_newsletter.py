@@ -43,6 +43,7 @@ from bench.common import (
     report,
     serve,
     start_celery_worker,
+    wait_then_stop,
 )
 
 SIZES = (5_000, 20_000)
@@ -189,20 +190,6 @@ def _purge_bench_queue(database_url: str) -> None:
     )
 
 
-def _peak_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except FileNotFoundError:
-        return []
-
-
 def campaign_row(database_url: str, *, readers: int, smtp_port: int) -> dict[str, object]:
     from django.utils import timezone
 
@@ -237,21 +224,13 @@ def campaign_row(database_url: str, *, readers: int, smtp_port: int) -> dict[str
     )
     log = Path(env["VAR_DIR"]) / f"bench-worker-{readers}.log"
     worker = start_celery_worker(env, log)
-    try:
-        services.campaign_send(campaign=campaign)
-        deadline = time.monotonic() + 900
-        while True:
-            campaign.refresh_from_db()
-            if campaign.status == Campaign.Status.SENT:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("the campaign did not finish in 15 minutes")
-            time.sleep(0.5)
-        pids = [worker.pid, *_children(worker.pid)]
-        peaks = [_peak_kib(pid) for pid in pids]
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+    services.campaign_send(campaign=campaign)
+
+    def sent() -> bool:
+        campaign.refresh_from_db()
+        return campaign.status == Campaign.Status.SENT
+
+    peaks = wait_then_stop(worker, sent, "the campaign")
     seconds = (campaign.finished_at - campaign.started_at).total_seconds()
     return {
         "readers": readers,

@@ -21,7 +21,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench.bench_newsletter import _children, _peak_kib, campaign_row
+from bench.bench_newsletter import campaign_row
 from bench.common import (
     PYTHON,
     ROOT,
@@ -31,6 +31,7 @@ from bench.common import (
     django_setup,
     report,
     start_celery_worker,
+    wait_then_stop,
 )
 
 SIZES = (2_000, 10_000)
@@ -84,28 +85,16 @@ def outbox_row(database_url: str, *, messages: int, smtp_port: int) -> dict[str,
     )
     log = Path(env["VAR_DIR"]) / f"bench-outbox-worker-{messages}.log"
     worker = start_celery_worker(env, log)
+    # What beat does each minute; the senders then carry on by themselves.
+    beat_once = "from practice.celery import app; app.send_task('practice.outbox.sweep')"
     try:
-        # What beat does each minute; the senders then carry on by themselves.
-        subprocess.run(
-            [
-                PYTHON,
-                "-c",
-                "from practice.celery import app; app.send_task('practice.outbox.sweep')",
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
-        deadline = time.monotonic() + 900
-        while OutboxMessage.objects.pending().exists():
-            if time.monotonic() > deadline:
-                raise RuntimeError("the outbox did not drain in 15 minutes")
-            time.sleep(0.5)
-        pids = [worker.pid, *_children(worker.pid)]
-        peaks = [_peak_kib(pid) for pid in pids]
-    finally:
+        subprocess.run([PYTHON, "-c", beat_once], cwd=ROOT, env=env, check=True)
+    except BaseException:
         worker.terminate()
-        worker.wait(timeout=30)
+        raise
+    peaks = wait_then_stop(
+        worker, lambda: not OutboxMessage.objects.pending().exists(), "the outbox"
+    )
     sent = OutboxMessage.objects.filter(status=OutboxMessage.Status.SENT)
     span = sent.aggregate(first=Min("finished_at"), last=Max("finished_at"))
     seconds = max((span["last"] - span["first"]).total_seconds(), 0.001)

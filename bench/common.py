@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +244,34 @@ def start_celery_worker(env: dict[str, str], log: Path) -> subprocess.Popen[byte
             raise RuntimeError(f"worker did not start:\n{log.read_text(errors='replace')}")
         time.sleep(0.2)
     return worker
+
+
+def wait_then_stop(
+    worker: subprocess.Popen[bytes], done: Callable[[], bool], what: str
+) -> list[int]:
+    """Wait (15 minutes at most) until ``done()``; stop the worker; return each
+    of its processes' peak resident memory in KiB (VmHWM), main process first."""
+    try:
+        deadline = time.monotonic() + 900
+        while not done():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not finish in 15 minutes")
+            time.sleep(0.5)
+        return [_peak_kib(pid) for pid in [worker.pid, *_children(worker.pid)]]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def _peak_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []

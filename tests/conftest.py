@@ -200,8 +200,7 @@ def app_server(transactional_db, settings, tmp_path):  # type: ignore[no-untyped
     servers: list[AppServer] = []
 
     def start(*, env: dict[str, str]) -> AppServer:
-        prefix = getattr(settings, "CACHE_KEY_PREFIX_FOR_TEST", "")
-        server = AppServer(env={"CACHE_KEY_PREFIX": prefix, **env}, log_dir=tmp_path)
+        server = AppServer(env=env, log_dir=tmp_path)
         servers.append(server)
         return server.start()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.cookiejar
-import os
 import re
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.support.redis import free_port
-from tests.support.worker import ROOT, database_url_for_current_test_db
+from tests.support.worker import ROOT, app_process_environment
 
 
 class AppServer:
@@ -29,13 +28,7 @@ class AppServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> AppServer:
-        env = dict(os.environ)
-        env.update(
-            DATABASE_URL=database_url_for_current_test_db(),
-            DJANGO_SETTINGS_MODULE="practice.settings",
-            PYTHONUNBUFFERED="1",
-        )
-        env.update(self.extra_env)
+        env = app_process_environment(self.extra_env)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [

@@ -26,6 +26,25 @@ def database_url_for_current_test_db() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
+def app_process_environment(extra: dict[str, str]) -> dict[str, str]:
+    """The environment of an app process (worker, gunicorn) on the test's database.
+
+    It shares the test's cache namespace (see the ``_isolated_cache`` fixture);
+    ``extra`` comes last.
+    """
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url_for_current_test_db(),
+        DJANGO_SETTINGS_MODULE="practice.settings",
+        PYTHONUNBUFFERED="1",
+    )
+    prefix = getattr(settings, "CACHE_KEY_PREFIX_FOR_TEST", None)
+    if prefix:
+        env["CACHE_KEY_PREFIX"] = prefix
+    env.update(extra)
+    return env
+
+
 class CeleryWorker:
     """A ``celery worker`` subprocess on the test database and broker."""
 
@@ -43,18 +62,7 @@ class CeleryWorker:
         self.log_path = (log_dir or Path(settings.VAR_DIR)) / f"{self.name}.log"
 
     def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            DATABASE_URL=database_url_for_current_test_db(),
-            DJANGO_SETTINGS_MODULE="practice.settings",
-            PYTHONUNBUFFERED="1",
-        )
-        # Share the test's cache namespace (see the _isolated_cache fixture).
-        prefix = getattr(settings, "CACHE_KEY_PREFIX_FOR_TEST", None)
-        if prefix:
-            env["CACHE_KEY_PREFIX"] = prefix
-        env.update(self.extra_env)
-        return env
+        return app_process_environment(self.extra_env)
 
     def start(self, *, wait: bool = True) -> CeleryWorker:
         log = self.log_path.open("ab")
