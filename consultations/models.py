@@ -245,6 +245,7 @@ class WaitlistEntry(Transitions):
                 Lower("email"),
                 condition=models.Q(status="waiting"),
                 name="consultations_waitlistentry_one_waiting_per_email",
+                violation_error_message="This address is already waiting for a time.",
             ),
         ]
 

@@ -49,6 +49,20 @@ class Transitions(models.Model):
         super().save(*args, **kwargs)
         self._loaded_state = current
 
+    def clean(self) -> None:
+        # A form that edits the state (the admin) gets the refusal as a
+        # message on the field instead of an error at save().
+        super().clean()
+        loaded = getattr(self, "_loaded_state", None)
+        if (
+            loaded is not None
+            and self.state != loaded
+            and self.state not in self.TRANSITIONS.get(loaded, ())
+        ):
+            raise ValidationError(
+                {self.STATE_FIELD: self.transition_refused_message(self.state, current=loaded)}
+            )
+
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
         instance = super().from_db(db, field_names, values)
@@ -65,12 +79,12 @@ class Transitions(models.Model):
     def move_to(self, to: str) -> None:
         """Set the state to ``to`` (unsaved), or raise :class:`InvalidTransition`."""
         if not self.can_move_to(to):
-            raise InvalidTransition(self.transition_refused_message(to))
+            raise InvalidTransition(self.transition_refused_message(to, current=self.state))
         setattr(self, self.STATE_FIELD, to)
 
-    def transition_refused_message(self, to: str) -> str:
+    def transition_refused_message(self, to: str, *, current: str) -> str:
         labels = _state_labels(type(self))
-        now = str(labels.get(self.state, self.state)).lower()
+        now = str(labels.get(current, current)).lower()
         then = str(labels.get(to, to)).lower()
         name = str(self._meta.verbose_name)
         article = "An" if name[:1].lower() in "aeiou" else "A"

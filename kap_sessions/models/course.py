@@ -91,8 +91,8 @@ class Course(Transitions):
     def is_open(self) -> bool:
         return self.phase not in CLOSED_PHASES
 
-    def transition_refused_message(self, to: str) -> str:
+    def transition_refused_message(self, to: str, *, current: str) -> str:
         labels = dict(CoursePhase.choices)
-        now = str(labels.get(self.phase, self.phase)).lower()
+        now = str(labels.get(current, current)).lower()
         then = str(labels.get(to, to)).lower()
         return f"A course in {now} cannot move to {then}."

@@ -401,7 +401,12 @@ def _send_one(
             claimed = list(
                 OutboxMessage.objects.raw(
                     sql,
-                    [OutboxMessage.Status.PENDING, moment, position.not_before, position.id],
+                    [
+                        OutboxMessage.Status.PENDING,
+                        _db_datetime(moment),
+                        _db_datetime(position.not_before),
+                        position.id,
+                    ],
                 )
             )
             if not claimed:
@@ -433,6 +438,12 @@ def _send_one(
     return "sent"
 
 
+def _db_datetime(moment: datetime) -> Any:
+    # Hand-written SQL gets its datetimes in the form the ORM stores (on
+    # SQLite, naive UTC text), so comparisons with stored values hold.
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
 def _finish(message: OutboxMessage, status: str) -> None:
     message.move_to(status)
     # Hand-written, once per email, like the claim; the transitions map was
@@ -441,7 +452,7 @@ def _finish(message: OutboxMessage, status: str) -> None:
         cursor.execute(
             f"UPDATE {OutboxMessage._meta.db_table} SET status = %s, finished_at = %s "  # noqa: S608  (the model's own table)
             "WHERE id = %s",
-            [status, timezone.now(), message.pk],
+            [status, _db_datetime(timezone.now()), message.pk],
         )
 
 

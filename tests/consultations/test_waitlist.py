@@ -130,3 +130,40 @@ def test_one_address_is_limited_in_joining_the_waitlist(client, settings):
     assert [r.status_code for r in responses] == [200, 200, 429]
     assert "many sign-ups from your network" in responses[2].content.decode()
     assert WaitlistEntry.objects.count() == 2
+
+
+def _admin_post(admin_client_mfa, entry, **changes):  # type: ignore[no-untyped-def]
+    data = {
+        "name": entry.name,
+        "email": entry.email,
+        "preferred_times": entry.preferred_times,
+        "time_zone": entry.time_zone,
+        "status": entry.status,
+        **changes,
+    }
+    return admin_client_mfa.post(f"/admin/consultations/waitlistentry/{entry.pk}/change/", data)
+
+
+def test_the_admin_explains_a_status_move_the_map_refuses(admin_client_mfa):
+    entry = WaitlistEntryFactory(status="removed")
+
+    response = _admin_post(admin_client_mfa, entry, status="notified")
+
+    assert response.status_code == 200
+    assert "A waitlist entry that is removed cannot become told about an opening." in (
+        response.content.decode()
+    )
+    entry.refresh_from_db()
+    assert entry.status == "removed"
+
+
+def test_the_admin_explains_a_second_waiting_entry_for_one_address(admin_client_mfa):
+    WaitlistEntryFactory(email="ivy@example.com", status="waiting")
+    told = WaitlistEntryFactory(email="ivy@example.com", status="notified")
+
+    response = _admin_post(admin_client_mfa, told, status="waiting")
+
+    assert response.status_code == 200
+    assert "This address is already waiting for a time." in response.content.decode()
+    told.refresh_from_db()
+    assert told.status == "notified"
