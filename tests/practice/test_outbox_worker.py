@@ -25,6 +25,7 @@ from tests.consultations.factories import ConsultationFactory
 from tests.factories import WeeklyHoursFactory
 from tests.support.server import Visitor, hidden
 from tests.support.smtp import SMTPSink
+from tests.support.worker import CeleryWorker
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
@@ -48,6 +49,26 @@ def sweep(broker_url: str | None = None) -> None:
     """
     with app.connection_for_write(broker_url) as connection:
         app.send_task("practice.outbox.sweep", producer=app.amqp.Producer(connection))
+
+
+def _outbox_sweeps(log: str) -> list[int]:
+    """What each finished sweep queued (its return value), in order."""
+    return [int(n) for n in re.findall(r"outbox\.sweep\[[^\]]+\] succeeded in \S+: (\d+)", log)]
+
+
+def _sends_finished(log: str) -> int:
+    return len(re.findall(r"outbox\.send_due\[[^\]]+\] (?:succeeded|raised)", log))
+
+
+def sweep_and_settle(worker: CeleryWorker, broker_url: str | None = None) -> None:
+    """Sweep as beat does, and wait until the worker has run the sweep and every
+    send job it queued (read from the worker's own log, not from the clock)."""
+    log = worker.log()
+    sweeps, sends = len(_outbox_sweeps(log)), _sends_finished(log)
+    sweep(broker_url)
+    wait_until(lambda: len(_outbox_sweeps(worker.log())) > sweeps)
+    queued = _outbox_sweeps(worker.log())[sweeps]
+    wait_until(lambda: _sends_finished(worker.log()) >= sends + queued)
 
 
 def confirmations_due(count: int) -> list[OutboxMessage]:
@@ -200,27 +221,23 @@ def test_a_booking_made_while_redis_and_the_mail_server_are_down_is_confirmed_on
 
     # Redis is back; the mail server is not yet.
     private_redis.start()
-    celery_worker(
+    worker = celery_worker(
         env={
             "REDIS_URL": private_redis.url,
             "EMAIL_URL": sink.url,
             "OUTBOX_RETRY_BASE_SECONDS": "1",
         }
     )
-    sweep(private_redis.url)
-    wait_until(lambda: OutboxMessage.objects.filter(failure_count__gte=1).exists())
+    sweep_and_settle(worker, private_redis.url)
+    assert OutboxMessage.objects.filter(failure_count__gte=1).exists()
     assert sink.messages == []
 
-    # The mail server is back: the next sweeps send each email once.
+    # The mail server is back: the next sweeps send each email once, as its
+    # retry time (a second or two) comes.
     sink.start()
     try:
-        deadline = time.monotonic() + 60
-        while len(sink.messages) < 2 and time.monotonic() < deadline:
-            sweep(private_redis.url)
-            time.sleep(1.0)
-        sink.wait_for(2)
-        sweep(private_redis.url)
-        time.sleep(2.0)
+        wait_until(lambda: sweep_and_settle(worker, private_redis.url) or len(sink.messages) >= 2)
+        sweep_and_settle(worker, private_redis.url)
         assert Counter(sink.recipients) == {"nora@example.com": 1, THERAPIST: 1}
         assert OutboxMessage.objects.filter(status="sent").count() == 2
     finally:
@@ -236,13 +253,20 @@ def test_flushing_redis_between_the_booking_and_the_send_loses_nothing(
 
     # The wake-up job waits in Redis (no worker yet) and is flushed away.
     private_redis.flushall()
-    celery_worker(env={"REDIS_URL": private_redis.url, "EMAIL_URL": smtp_sink.url})
-    time.sleep(2.0)
-    assert smtp_sink.messages == []  # the doorbell was lost with the flush
+    worker = celery_worker(env={"REDIS_URL": private_redis.url, "EMAIL_URL": smtp_sink.url})
+    with app.connection_for_write(private_redis.url) as connection:
+        app.send_task(
+            "practice.ping",
+            kwargs={"marker": "after-flush"},
+            producer=app.amqp.Producer(connection),
+        )
+    wait_until(lambda: re.search(r"practice\.ping\[[^\]]+\] succeeded", worker.log()))
+    # The queue held nothing before the ping: the doorbell was lost.
+    assert not re.search(r"outbox\.send_due\[[^\]]+\] received", worker.log())
+    assert smtp_sink.messages == []
 
-    sweep(private_redis.url)  # beat's next sweep
+    sweep_and_settle(worker, private_redis.url)  # beat's next sweep
 
-    smtp_sink.wait_for(2)
-    sweep(private_redis.url)
-    time.sleep(2.0)
+    assert Counter(smtp_sink.recipients) == {"nora@example.com": 1, THERAPIST: 1}
+    sweep_and_settle(worker, private_redis.url)
     assert Counter(smtp_sink.recipients) == {"nora@example.com": 1, THERAPIST: 1}
