@@ -48,6 +48,10 @@ def calendar_generation() -> str:
     if shared is None:
         cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
         shared = cache.get(GENERATION_KEY)
+    if shared is None:
+        # The cache cannot be reached: no process can tell the others of a
+        # change, so nothing is shared; every page computes its slots afresh.
+        return uuid.uuid4().hex
     _remember(str(shared))
     return str(shared)
 

@@ -282,6 +282,18 @@ def test_she_can_book_while_the_cache_cannot_count(client, booking_data, setting
     assert Consultation.objects.count() == 3
 
 
+def test_while_the_cache_is_down_a_booked_time_leaves_the_slots_at_once(
+    client, booking_data, settings
+):
+    # No process can tell the others of a change then, so nothing is shared.
+    settings.CACHES = {"default": {"BACKEND": "tests.support.caches.SilentlyDownCache"}}
+    first = client.get("/consultation/slots.json").json()["slots"][0]
+
+    client.post("/consultation/", booking_data(start=first))
+
+    assert first not in client.get("/consultation/slots.json").json()["slots"]
+
+
 def test_behind_a_proxy_each_visitor_has_her_own_booking_limit(client, booking_data, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "consultation_book": (1, 60 * 60)}
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
