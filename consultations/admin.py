@@ -58,16 +58,17 @@ class ConsultationAdmin(AuditedAdminMixin):
         "email",
         "start_display",
         "status_display",
-        "meeting_mode",
+        "mode_display",
         "client",
     ]
-    list_filter = [WhenFilter, "appointment__status", "meeting_mode"]
+    list_filter = [WhenFilter, "appointment__status", "appointment__mode"]
     date_hierarchy = "appointment__start"
     search_fields = ["first_name", "last_name", "email"]
     list_select_related = ["appointment", "client"]
     readonly_fields = [
         "start_display",
         "status_display",
+        "mode_display",
         "time_zone",
         "created_at",
         "client",
@@ -77,7 +78,7 @@ class ConsultationAdmin(AuditedAdminMixin):
         *INTAKE_FIELDS,
     ]
     fieldsets = (
-        (None, {"fields": ("start_display", "status_display", "meeting_mode", "client")}),
+        (None, {"fields": ("start_display", "status_display", "mode_display", "client")}),
         (
             "Contact",
             {
@@ -139,6 +140,10 @@ class ConsultationAdmin(AuditedAdminMixin):
     @admin.display(description="Status", ordering="appointment__status")
     def status_display(self, obj: Consultation) -> str:
         return obj.appointment.get_status_display()
+
+    @admin.display(description="How", ordering="appointment__mode")
+    def mode_display(self, obj: Consultation) -> str:
+        return obj.appointment.get_mode_display()
 
     @admin.action(description="Cancel, with a note to her", permissions=["change"])
     def cancel_with_note(

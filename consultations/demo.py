@@ -19,7 +19,13 @@ from practice.calendar.services import (
 )
 from practice.calendar.slots import available_slots
 from practice.identity import practice_profile
-from practice.models import Appointment, AppointmentKind, AvailabilityException, WeeklyHours
+from practice.models import (
+    Appointment,
+    AppointmentKind,
+    AvailabilityException,
+    MeetingMode,
+    WeeklyHours,
+)
 
 from .models import Consultation
 
@@ -140,18 +146,20 @@ def seed(*, stdout: TextIO) -> None:
     for submission, first, last, email, days, state in DEMO:
         if Consultation.objects.filter(submission_id=uuid.UUID(submission)).exists():
             continue
+        mode = MeetingMode.VIDEO if days % 2 else MeetingMode.PHONE
         try:
             if days > 0:
                 start = _first_slot_after(days)
                 if start is None:
                     continue
                 appointment = appointment_book(
-                    kind=AppointmentKind.CONSULTATION, start=start, reminders=True
+                    kind=AppointmentKind.CONSULTATION, start=start, mode=mode, reminders=True
                 )
             else:
                 appointment = appointment_book(
                     kind=AppointmentKind.CONSULTATION,
                     start=_past_start(-days),
+                    mode=mode,
                     offered_only=False,
                 )
         except SlotUnavailable:
@@ -163,9 +171,6 @@ def seed(*, stdout: TextIO) -> None:
             last_name=last,
             email=email,
             phone="(510) 555-01" + submission[-2:],
-            meeting_mode=Consultation.MeetingMode.VIDEO
-            if days % 2
-            else Consultation.MeetingMode.PHONE,
             time_zone=practice_profile().time_zone,
             reason=(
                 "Since my second baby I feel flat and far away from everyone. "

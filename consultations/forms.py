@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from practice.calendar.slots import is_offered, kind_settings
 from practice.forms import HoneypotMixin
-from practice.models import AppointmentKind
+from practice.models import AppointmentKind, MeetingMode
 
 from .models import Consultation
 from .services import DETAIL_FIELDS
@@ -83,6 +83,14 @@ class BookingForm(HoneypotMixin, forms.ModelForm):  # type: ignore[type-arg]
         },
     )
 
+    # Kept on the calendar appointment (``Appointment.mode``), not the consultation.
+    meeting_mode = forms.ChoiceField(
+        label="Phone or video?",
+        choices=[(mode.value, mode.label) for mode in Consultation.MEETING_MODES],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Please choose phone or video."},
+    )
+
     class Meta:
         model = Consultation
         fields = list(DETAIL_FIELDS)
@@ -92,7 +100,6 @@ class BookingForm(HoneypotMixin, forms.ModelForm):  # type: ignore[type-arg]
             "email": "Email",
             "phone": "Phone (optional)",
             "preferred_contact": "How should I reach you about the booking?",
-            "meeting_mode": "Phone or video?",
             "time_zone": "Your time zone",
             "reason": "What brings you here?",
             "perinatal": "Are you pregnant or postpartum?",
@@ -110,7 +117,6 @@ class BookingForm(HoneypotMixin, forms.ModelForm):  # type: ignore[type-arg]
         }
         widgets = {
             "preferred_contact": forms.RadioSelect,
-            "meeting_mode": forms.RadioSelect,
             "perinatal": forms.RadioSelect,
             "prior_experience": forms.RadioSelect,
             "time_zone": forms.HiddenInput(attrs={"data-zone-input": ""}),
@@ -131,7 +137,6 @@ class BookingForm(HoneypotMixin, forms.ModelForm):  # type: ignore[type-arg]
                 "required": "Please give an email address for the confirmation.",
                 "invalid": "That email address does not look right. Please check it.",
             },
-            "meeting_mode": {"required": "Please choose phone or video."},
             "reason": {"required": "Please say a few words about what brings you here."},
             "perinatal": {"required": "Please choose one."},
             "prior_experience": {"required": "Please choose one."},
@@ -149,7 +154,6 @@ class BookingForm(HoneypotMixin, forms.ModelForm):  # type: ignore[type-arg]
         # A radio list has no "nothing chosen" button: she picks one of the
         # answers (the field is required), none is chosen for her.
         for name, answers in (
-            ("meeting_mode", Consultation.MeetingMode),
             ("perinatal", Consultation.Perinatal),
             ("prior_experience", Consultation.PriorExperience),
         ):
@@ -184,7 +188,7 @@ class BookingForm(HoneypotMixin, forms.ModelForm):  # type: ignore[type-arg]
             data["perinatal_months"] = None
         if data.get("preferred_contact") in ("phone", "text") and not data.get("phone"):
             self.add_error("phone", "Please give a phone number, or choose email.")
-        if data.get("meeting_mode") == Consultation.MeetingMode.PHONE and not data.get("phone"):
+        if data.get("meeting_mode") == MeetingMode.PHONE and not data.get("phone"):
             self.add_error("phone", "Please give a phone number for the call.")
         return data
 

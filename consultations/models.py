@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from practice.models import Appointment, Client
+from practice.models import Appointment, Client, MeetingMode
 from practice.transitions import Transitions
 
 # What she tells about herself to be reached, and the intake: health answers
@@ -27,7 +27,6 @@ CONTACT_FIELDS = (
     "email",
     "phone",
     "preferred_contact",
-    "meeting_mode",
     "time_zone",
 )
 INTAKE_FIELDS = (
@@ -62,9 +61,8 @@ class Consultation(models.Model):
     one that applies.
     """
 
-    class MeetingMode(models.TextChoices):
-        PHONE = "phone", "Phone call"
-        VIDEO = "video", "Video call"
+    # A free consultation is a call: by phone or video, never in person.
+    MEETING_MODES = (MeetingMode.PHONE, MeetingMode.VIDEO)
 
     class ContactMethod(models.TextChoices):
         EMAIL = "email", "Email"
@@ -117,7 +115,6 @@ class Consultation(models.Model):
     preferred_contact = models.CharField(
         max_length=10, choices=ContactMethod.choices, default=ContactMethod.EMAIL
     )
-    meeting_mode = models.CharField(max_length=10, choices=MeetingMode.choices)
     time_zone = models.CharField(max_length=64, help_text="Her time zone when she booked.")
     # The intake: health information, audited in the admin, never in email.
     reason = models.TextField("what brings her", max_length=2000)
@@ -130,6 +127,13 @@ class Consultation(models.Model):
         "how she heard of the practice", max_length=10, choices=HeardFrom.choices, blank=True
     )
     consent_to_contact = models.BooleanField(default=False)
+    # The therapist's own notes from the call: clinical, like the intake
+    # (audited in the admin, never in email, logs or calendars).
+    call_notes = models.TextField(
+        "call notes",
+        blank=True,
+        help_text="Private: only you see these. Not sent anywhere.",
+    )
     # Bumped on every reschedule or cancellation, so calendar apps replace the
     # event they were sent before (ICS SEQUENCE).
     sequence = models.PositiveIntegerField(default=0, editable=False)
@@ -179,6 +183,14 @@ class Consultation(models.Model):
     @property
     def local_start(self) -> datetime:
         return self.appointment.start.astimezone(self.zone)
+
+    @property
+    def meeting_mode(self) -> str:
+        """Phone or video: kept on the calendar appointment, as for every kind."""
+        return self.appointment.mode
+
+    def get_meeting_mode_display(self) -> str:
+        return self.appointment.get_mode_display()
 
     @property
     def status(self) -> str:

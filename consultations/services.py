@@ -99,7 +99,11 @@ def consultation_book(
     if existing is not None:
         return Booking(existing, manage_link_issue(consultation=existing), created=False)
     appointment = appointment_book(
-        kind=AppointmentKind.CONSULTATION, start=start, offered_only=True, reminders=True
+        kind=AppointmentKind.CONSULTATION,
+        start=start,
+        mode=details["meeting_mode"],
+        offered_only=True,
+        reminders=True,
     )
     fields = {name: details[name] for name in DETAIL_FIELDS if name in details}
     fields["email"] = fields["email"].strip()

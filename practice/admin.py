@@ -34,7 +34,7 @@ class PracticeProfileAdmin(admin.ModelAdmin):
                 "fields": (
                     "therapist_name",
                     "therapist_credentials",
-                    "licence_number",
+                    "license_number",
                     "therapist_bio",
                 )
             },

@@ -52,7 +52,7 @@ def seed(*, stdout: TextIO) -> None:
                 "mental health team, and I still hold a weekly group for new parents. I live "
                 "in Oakland with my partner and two children."
             ),
-            licence_number="LMFT 118204",
+            license_number="LMFT 118204",
             street_address="2150 Shattuck Avenue, Suite 310",
             locality="Berkeley",
             region="CA",

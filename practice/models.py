@@ -24,6 +24,7 @@ from practice.calendar.models import (
     AppointmentKind,
     AvailabilityException,
     KindSettings,
+    MeetingMode,
     Weekday,
     WeeklyHours,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "AvailabilityException",
     "Client",
     "KindSettings",
+    "MeetingMode",
     "OutboxMessage",
     "PracticeProfile",
     "User",
@@ -114,7 +116,7 @@ class PracticeProfile(models.Model):
         max_length=120, blank=True, help_text="For example: LMFT, PhD."
     )
     therapist_bio = models.TextField(blank=True, help_text="Shown on the About page.")
-    licence_number = models.CharField(max_length=60, blank=True)
+    license_number = models.CharField(max_length=60, blank=True)
     street_address = models.CharField(max_length=200)
     locality = models.CharField("city", max_length=100)
     region = models.CharField("state", max_length=100)
@@ -126,6 +128,14 @@ class PracticeProfile(models.Model):
         max_length=64,
         default=_default_time_zone,
         help_text="The zone the practice's hours are kept in, e.g. America/Los_Angeles.",
+    )
+    video_room_url = models.URLField(
+        "video room link",
+        blank=True,
+        help_text=(
+            "Your standing video room (Zoom, Doxy.me, ...). Sent to everyone who chose a "
+            "video call; an appointment may give its own link instead."
+        ),
     )
     terms_version = models.CharField(
         max_length=20,

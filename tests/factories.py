@@ -66,7 +66,7 @@ class PracticeProfileFactory(factory.django.DjangoModelFactory):
     practice_name = "Harbor Light Therapy"
     therapist_name = "Lena Marsh"
     therapist_credentials = "LMFT"
-    licence_number = "LMFT 118204"
+    license_number = "LMFT 118204"
     street_address = "2150 Shattuck Avenue, Suite 310"
     locality = "Berkeley"
     region = "CA"

@@ -24,6 +24,7 @@ __all__ = [
     "AppointmentKind",
     "AvailabilityException",
     "KindSettings",
+    "MeetingMode",
     "WeeklyHours",
     "Weekday",
 ]
@@ -36,6 +37,14 @@ class AppointmentKind(models.TextChoices):
     INTEGRATION = "integration", "Integration session"
     CHECK_IN = "check_in", "Check-in"
     BLOCKED = "blocked", "Blocked time"
+
+
+class MeetingMode(models.TextChoices):
+    """How the therapist and her client meet, for every kind of appointment."""
+
+    PHONE = "phone", "Phone call"
+    VIDEO = "video", "Video call"
+    IN_PERSON = "in_person", "In person"
 
 
 # Used when the therapist has not saved settings for a kind yet (a fresh
@@ -261,6 +270,18 @@ class Appointment(Transitions):
     title = models.CharField(
         max_length=200, blank=True, help_text="Shown in the admin only, e.g. Dentist."
     )
+    mode = models.CharField(
+        "how we meet",
+        max_length=10,
+        choices=MeetingMode.choices,
+        blank=True,
+        help_text="Empty for blocked time.",
+    )
+    video_url = models.URLField(
+        "video link",
+        blank=True,
+        help_text="Only for this appointment; leave empty to use the practice's video room.",
+    )
     rescheduled_to = models.ForeignKey(
         "self",
         null=True,
@@ -313,3 +334,12 @@ class Appointment(Transitions):
     @property
     def is_upcoming(self) -> bool:
         return self.status == self.Status.BOOKED and self.start > timezone.now()
+
+    def video_link(self, room_url: str) -> str:
+        """The link she joins by: this appointment's own, else the practice's room.
+
+        Empty unless the appointment is a video call.
+        """
+        if self.mode != MeetingMode.VIDEO:
+            return ""
+        return self.video_url or room_url

@@ -69,6 +69,7 @@ def appointment_book(
     start: datetime,
     client_id: int | None = None,
     title: str = "",
+    mode: str = "",
     offered_only: bool = True,
     reminders: bool = False,
     now: datetime | None = None,
@@ -98,6 +99,7 @@ def appointment_book(
             occupied_end=occupied_end,
             client_id=client_id,
             title=title,
+            mode=mode,
             created_at=now,
         )
     )
@@ -145,6 +147,8 @@ def appointment_move(
             occupied_end=occupied_end,
             client_id=old.client_id,
             title=old.title,
+            mode=old.mode,
+            video_url=old.video_url,
             created_at=now,
         )
     )

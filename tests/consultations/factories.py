@@ -7,6 +7,7 @@ import uuid
 import factory
 
 from consultations.models import Consultation, WaitlistEntry
+from practice.models import MeetingMode
 from tests.factories import AppointmentFactory
 
 
@@ -14,13 +15,12 @@ class ConsultationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Consultation
 
-    appointment = factory.SubFactory(AppointmentFactory)
+    appointment = factory.SubFactory(AppointmentFactory, mode=MeetingMode.VIDEO)
     submission_id = factory.LazyFunction(uuid.uuid4)
     first_name = "Nora"
     last_name = factory.Sequence(lambda n: f"Booker{n}")
     email = factory.Sequence(lambda n: f"nora{n}@example.com")
     phone = "+1 510 555 0100"
-    meeting_mode = Consultation.MeetingMode.VIDEO
     time_zone = "America/New_York"
     reason = "I feel far away from my children and I am exhausted."
     perinatal = Consultation.Perinatal.POSTPARTUM
