@@ -12,6 +12,7 @@ same server (a bare Django page or form), so results compare across machines.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -35,6 +36,7 @@ ADMIN_URL = os.environ.get(
 )
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 _VAR_DIR = tempfile.mkdtemp(prefix="practice-bench-")
+_FIELD_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 def bench_env(database_url: str, **extra: str) -> dict[str, str]:
@@ -46,6 +48,7 @@ def bench_env(database_url: str, **extra: str) -> dict[str, str]:
         REDIS_URL=BENCH_REDIS_URL,
         DEBUG="false",
         SECRET_KEY=env.get("BENCH_SECRET_KEY", secrets.token_urlsafe(50)),
+        FIELD_ENCRYPTION_KEYS=env.get("BENCH_FIELD_ENCRYPTION_KEYS", _FIELD_KEY),
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SECURE_SSL_REDIRECT="false",
         STAFF_MFA_REQUIRED="true",

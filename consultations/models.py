@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from practice.encryption import EncryptedTextField
+from practice.identity import practice_profile
 from practice.models import Appointment, Client, MeetingMode
 from practice.transitions import Transitions
 
@@ -117,19 +119,19 @@ class Consultation(models.Model):
     )
     time_zone = models.CharField(max_length=64, help_text="Her time zone when she booked.")
     # The intake: health information, audited in the admin, never in email.
-    reason = models.TextField("what brings her", max_length=2000)
+    reason = EncryptedTextField("what brings her", max_length=2000)
     perinatal = models.CharField("pregnant or postpartum", max_length=12, choices=Perinatal.choices)
     perinatal_months = models.PositiveSmallIntegerField("months", null=True, blank=True)
     children_ages = models.CharField("ages of children", max_length=100, blank=True)
     prior_experience = models.CharField(max_length=12, choices=PriorExperience.choices)
-    medications = models.TextField("current medications", max_length=1000, blank=True)
+    medications = EncryptedTextField("current medications", max_length=1000, blank=True)
     heard_from = models.CharField(
         "how she heard of the practice", max_length=10, choices=HeardFrom.choices, blank=True
     )
     consent_to_contact = models.BooleanField(default=False)
     # The therapist's own notes from the call: clinical, like the intake
     # (audited in the admin, never in email, logs or calendars).
-    call_notes = models.TextField(
+    call_notes = EncryptedTextField(
         "call notes",
         blank=True,
         help_text="Private: only you see these. Not sent anywhere.",
@@ -140,7 +142,7 @@ class Consultation(models.Model):
     cancelled_by = models.CharField(
         max_length=10, choices=CancelledBy.choices, blank=True, editable=False
     )
-    cancel_reason = models.TextField(
+    cancel_reason = EncryptedTextField(
         blank=True, editable=False, help_text="Her reason, when she cancelled."
     )
     cancel_note = models.TextField(
@@ -191,6 +193,14 @@ class Consultation(models.Model):
 
     def get_meeting_mode_display(self) -> str:
         return self.appointment.get_mode_display()
+
+    @property
+    def video_link(self) -> str:
+        """The link she joins a video call by: the appointment's own, else the practice's room.
+
+        Empty for a phone call, and while neither link is set.
+        """
+        return self.appointment.video_link(practice_profile().video_room_url)
 
     @property
     def status(self) -> str:

@@ -9,6 +9,7 @@ start with a message that names the variable.
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -69,6 +70,35 @@ else:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
+
+
+
+def _dev_field_encryption_key() -> str:
+    # The quick start's key for clinical text, kept beside the database it
+    # protects; production gives its own (see the README).
+    key_file = VAR_DIR / "field_encryption_key"
+    if not key_file.exists():
+        key_file.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+# Fernet keys for clinical text (practice.encryption), newest first: the first
+# encrypts, every one decrypts, so a new key can be put in front of the old.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off.")
+    FIELD_ENCRYPTION_KEYS = [_dev_field_encryption_key()]
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        _key_ok = len(base64.urlsafe_b64decode(_key.encode())) == 32
+    except ValueError:
+        _key_ok = False
+    if not _key_ok:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS must be Fernet keys (32 bytes, url-safe base64), comma-separated"
+        )
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -27,6 +27,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/practice_prod_check",
     "REDIS_URL": "redis://127.0.0.1:6379/9",
     "EMAIL_URL": "smtp://mailer:secret@smtp.example.com:587/?tls=True",
+    "FIELD_ENCRYPTION_KEYS": "0sE4zY0iG3QmC1U3h1QZq2bq8wS9WXn0hJ8m9c3Yb0A=",
 }
 
 
@@ -46,6 +47,7 @@ _APP_VARIABLES = {
     "DATABASE_URL",
     "REDIS_URL",
     "EMAIL_URL",
+    "FIELD_ENCRYPTION_KEYS",
     "STAFF_MFA_REQUIRED",
     "PRACTICE_TIME_ZONE",
     "SITE_URL",
@@ -107,6 +109,17 @@ def test_missing_secret_key_in_production_fails_loudly(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_missing_or_malformed_field_encryption_keys_in_production_fail_loudly(tmp_path):
+    missing = {k: v for k, v in PRODUCTION.items() if k != "FIELD_ENCRYPTION_KEYS"}
+    malformed = {**PRODUCTION, "FIELD_ENCRYPTION_KEYS": "short"}
+
+    results = [run_python(["manage.py", "check"], env, tmp_path) for env in (missing, malformed)]
+
+    assert [r.returncode != 0 for r in results] == [True, True]
+    assert "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off." in results[0].stderr
+    assert "FIELD_ENCRYPTION_KEYS must be Fernet keys" in results[1].stderr
 
 
 def test_missing_allowed_hosts_in_production_fails_loudly(tmp_path):

@@ -37,6 +37,8 @@ def app_process_environment(extra: dict[str, str]) -> dict[str, str]:
         DATABASE_URL=database_url_for_current_test_db(),
         DJANGO_SETTINGS_MODULE="practice.settings",
         PYTHONUNBUFFERED="1",
+        # The test's keys, so a worker reads the clinical text the test wrote.
+        FIELD_ENCRYPTION_KEYS=",".join(settings.FIELD_ENCRYPTION_KEYS),
     )
     prefix = getattr(settings, "CACHE_KEY_PREFIX_FOR_TEST", None)
     if prefix:
