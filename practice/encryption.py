@@ -20,6 +20,7 @@ compared in SQL, which is what is wanted for this text.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -30,7 +31,15 @@ from django.db import models
 from django.db.models.lookups import Exact
 from django.dispatch import receiver
 
-__all__ = ["EncryptedTextField", "UnreadableCiphertext", "decrypt", "encrypt", "rotate_token"]
+__all__ = [
+    "EncryptedTextField",
+    "UnreadableCiphertext",
+    "decrypt",
+    "decrypt_columns_in_place",
+    "encrypt",
+    "encrypt_columns_in_place",
+    "rotate_token",
+]
 
 
 class UnreadableCiphertext(Exception):
@@ -109,3 +118,31 @@ class _EmptyOnlyExact(Exact):
         if self.rhs != "":
             raise FieldError("Encrypted text can only be compared with the empty string.")
         return super().get_prep_lookup()
+
+
+def encrypt_columns_in_place(schema_editor: Any, *, table: str, columns: tuple[str, ...]) -> None:
+    """For a migration that turns plain text columns into encrypted ones: encrypt the rows.
+
+    Raw SQL, because the model's field would try to decrypt the plain text.
+    """
+    _rewrite_columns(schema_editor, table=table, columns=columns, change=encrypt)
+
+
+def decrypt_columns_in_place(schema_editor: Any, *, table: str, columns: tuple[str, ...]) -> None:
+    """The reverse of :func:`encrypt_columns_in_place`, for going back."""
+    _rewrite_columns(schema_editor, table=table, columns=columns, change=decrypt)
+
+
+def _rewrite_columns(
+    schema_editor: Any, *, table: str, columns: tuple[str, ...], change: Callable[[str], str]
+) -> None:
+    quote = schema_editor.quote_name
+    selected = ", ".join(quote(column) for column in columns)
+    assignments = ", ".join(f"{quote(column)} = %s" for column in columns)
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, {selected} FROM {quote(table)}")  # noqa: S608  (model names)
+        for row_id, *values in cursor.fetchall():
+            cursor.execute(
+                f"UPDATE {quote(table)} SET {assignments} WHERE id = %s",  # noqa: S608
+                [change(value) if value else value for value in values] + [row_id],
+            )

@@ -1,8 +1,7 @@
 """The consultation's clinical text is encrypted at rest (practice.encryption).
 
-The columns stay text; the rows written before are encrypted in place, in
-raw SQL because the model's field would try to decrypt the plain text. Going
-back decrypts them again.
+The columns stay text; the rows written before are encrypted in place (and
+decrypted again going back).
 """
 
 from django.db import migrations
@@ -12,29 +11,16 @@ import practice.encryption
 COLUMNS = ("reason", "medications", "call_notes", "cancel_reason")
 
 
-def _rewrite(schema_editor, change):
-    table = "consultations_consultation"
-    quote = schema_editor.quote_name
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, {', '.join(quote(c) for c in COLUMNS)} FROM {quote(table)}"  # noqa: S608
-        )
-        rows = cursor.fetchall()
-        for row_id, *values in rows:
-            cursor.execute(
-                f"UPDATE {quote(table)} SET "  # noqa: S608
-                + ", ".join(f"{quote(c)} = %s" for c in COLUMNS)
-                + " WHERE id = %s",
-                [change(v) if v else v for v in values] + [row_id],
-            )
-
-
 def encrypt_rows(apps, schema_editor):
-    _rewrite(schema_editor, practice.encryption.encrypt)
+    practice.encryption.encrypt_columns_in_place(
+        schema_editor, table="consultations_consultation", columns=COLUMNS
+    )
 
 
 def decrypt_rows(apps, schema_editor):
-    _rewrite(schema_editor, practice.encryption.decrypt)
+    practice.encryption.decrypt_columns_in_place(
+        schema_editor, table="consultations_consultation", columns=COLUMNS
+    )
 
 
 class Migration(migrations.Migration):

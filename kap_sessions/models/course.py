@@ -15,6 +15,7 @@ from typing import ClassVar
 from django.db import models
 from django.utils import timezone
 
+from practice.encryption import EncryptedTextField
 from practice.models import Client
 from practice.transitions import Transitions
 
@@ -60,7 +61,7 @@ class Course(Transitions):
     started_on = models.DateField(default=timezone.localdate)
     phase_changed_at = models.DateTimeField(default=timezone.now)
     closed_on = models.DateField(null=True, blank=True)
-    closing_summary = models.TextField(
+    closing_summary = EncryptedTextField(
         blank=True, help_text="Written when the course is completed or withdrawn."
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
