@@ -1,9 +1,11 @@
 """The core of the practice: people, the practice's identity, the audit log.
 
-The shared calendar (appointments and availability, ``practice/calendar/``)
-and the outbox of outgoing email (``practice/outbox/``) are models of this app
-too, kept in modules of their own and imported here, where Django looks for an
-app's models; see ``../shared/DESIGN.md``.
+The shared calendar (appointments and availability, ``practice/calendar/``),
+the outbox of outgoing email (``practice/outbox/``) and what is kept beside a
+client's record (portal invitations and private documents,
+``practice/client_records.py``) are models of this app too, kept in modules
+of their own and imported here, where Django looks for an app's models; see
+``../shared/DESIGN.md``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ from practice.calendar.models import (
     Weekday,
     WeeklyHours,
 )
+from practice.client_records import (
+    ClientDocument,
+    ClientInvitation,
+    USState,
+    validate_time_zone,
+)
 from practice.outbox.models import OutboxMessage
 
 __all__ = [
@@ -37,10 +45,13 @@ __all__ = [
     "AuditEvent",
     "AvailabilityException",
     "Client",
+    "ClientDocument",
+    "ClientInvitation",
     "KindSettings",
     "MeetingMode",
     "OutboxMessage",
     "PracticeProfile",
+    "USState",
     "User",
     "WeeklyHours",
     "Weekday",
@@ -214,6 +225,33 @@ class Client(models.Model):
         help_text="Her login to the client portal, once invited.",
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    # Where she is and who stands by her: edited by her on /portal/profile/
+    # and asked again by the intake, so they are kept once, here.
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="Her time zone, e.g. America/Chicago; empty means the practice's zone.",
+    )
+    state = models.CharField(
+        "state she lives in",
+        max_length=2,
+        blank=True,
+        choices=USState.choices,
+        help_text="The therapist is licensed in some states only.",
+    )
+    emergency_contact_name = models.CharField(max_length=200, blank=True)
+    emergency_contact_phone = models.CharField(max_length=30, blank=True)
+    emergency_contact_relationship = models.CharField(
+        max_length=60, blank=True, help_text="For example: partner, sister, friend."
+    )
+    support_person_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Someone she chooses to be told about her care, if she wishes.",
+    )
+    support_person_phone = models.CharField(max_length=30, blank=True)
+    support_person_email = models.EmailField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -223,6 +261,11 @@ class Client(models.Model):
         ordering = ["last_name", "first_name"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="practice_client_email_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(state="") | models.Q(state__in=USState.values),
+                name="practice_client_state_known",
+                violation_error_message="Choose a US state or territory.",
+            ),
         ]
         indexes = [models.Index(fields=["status", "last_name"], name="practice_client_status_idx")]
 
@@ -236,6 +279,10 @@ class Client(models.Model):
     @property
     def display_name(self) -> str:
         return self.preferred_name or self.first_name
+
+    def zone_or(self, practice_zone: ZoneInfo) -> ZoneInfo:
+        """Her time zone, or the practice's when she has not given one."""
+        return ZoneInfo(self.time_zone) if self.time_zone else practice_zone
 
 
 class AuditEvent(models.Model):

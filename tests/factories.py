@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, time, timedelta
 
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from kap_sessions.models import Course
 from practice.models import (
     Appointment,
     AppointmentKind,
     Client,
+    ClientDocument,
+    ClientInvitation,
     OutboxMessage,
     PracticeProfile,
     User,
@@ -48,6 +52,38 @@ class ClientFactory(factory.django.DjangoModelFactory):
     first_name = "Jordan"
     last_name = factory.Sequence(lambda n: f"Client{n}")
     email = factory.Sequence(lambda n: f"client{n}@example.com")
+
+
+def sha256_of(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ClientInvitationFactory(factory.django.DjangoModelFactory):
+    """An outstanding invitation, sent now, valid for a week."""
+
+    class Meta:
+        model = ClientInvitation
+
+    client = factory.SubFactory(ClientFactory)
+    token_hash = factory.Sequence(lambda n: sha256_of(f"invitation-token-{n}"))
+    created_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda o: o.created_at + timedelta(days=7))
+
+
+class ClientDocumentFactory(factory.django.DjangoModelFactory):
+    """A stored PDF's record (no bytes: the private storage is not involved)."""
+
+    class Meta:
+        model = ClientDocument
+
+    client = factory.SubFactory(ClientFactory)
+    kind = ClientDocument.Kind.SIGNED_CONSENT
+    title = "Signed consent"
+    storage_name = factory.Sequence(lambda n: f"clients/documents/{n:06d}.pdf")
+    sha256 = factory.Sequence(lambda n: sha256_of(f"document-{n}"))
+    size = 48_213
+    content_type = ClientDocument.ContentType.PDF
+    visible_to_client = True
 
 
 class CourseFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,191 @@
+"""Screening questionnaires: what the therapist assigns, and what she answered.
+
+The instruments themselves (items, options, scoring) are plain Python in
+``kap_sessions.instruments``; these tables keep the record. An answer is
+stored as the position of the option she chose, with the score it gave, and
+the response keeps the instrument's ``version`` string and the band computed
+at the time (the EPDS's cut-offs are the practice's and may change later),
+so an old result reads as it was scored.
+
+``ScreeningResponse.client`` repeats ``assignment.client`` so that "her
+PHQ-9 results, newest first" is one indexed read. SQL cannot check a value
+against another table's row, so the one service that writes a response
+copies the client (and the instrument) from the assignment; nothing else
+writes them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from kap_sessions.instruments import INSTRUMENTS, Instrument, instrument_for
+from practice.models import Client
+from practice.transitions import Transitions
+
+INSTRUMENT_CHOICES = [(slug, instrument.name) for slug, instrument in INSTRUMENTS.items()]
+
+
+class ScreeningStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    COMPLETED = "completed", "Completed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ScreeningAssignmentQuerySet(models.QuerySet["ScreeningAssignment"]):
+    def open_for(self, client: Client) -> ScreeningAssignmentQuerySet:
+        """What she still has to answer, the earliest due first (the portal's order)."""
+        return self.filter(client=client, status=ScreeningStatus.OPEN).order_by("due_on", "id")
+
+
+class ScreeningAssignment(Transitions):
+    """One questionnaire the therapist asked her to complete by a date.
+
+    Completed when her response is saved, withdrawn if the therapist takes
+    it back; either is final (a new assignment asks again).
+    """
+
+    Status = ScreeningStatus
+
+    STATE_FIELD = "status"
+    TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        Status.OPEN: (Status.COMPLETED, Status.WITHDRAWN),
+        Status.COMPLETED: (),
+        Status.WITHDRAWN: (),
+    }
+
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="screening_assignments"
+    )
+    instrument = models.CharField(max_length=20, choices=INSTRUMENT_CHOICES)
+    due_on = models.DateField()
+    assigned_at = models.DateTimeField(default=timezone.now, editable=False)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+
+    objects = ScreeningAssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(instrument__in=list(INSTRUMENTS)),
+                name="kap_sessions_screeningassignment_instrument_known",
+                violation_error_message="Choose one of the questionnaires.",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["client", "status", "due_on"], name="kap_screening_assign_open_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Questionnaire #{self.pk} ({self.get_status_display()}) due {self.due_on}"
+
+    @property
+    def definition(self) -> Instrument:
+        return instrument_for(self.instrument)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == ScreeningStatus.OPEN
+
+    def is_overdue(self, today: date) -> bool:
+        return self.is_open and self.due_on < today
+
+
+class ScreeningResponseQuerySet(models.QuerySet["ScreeningResponse"]):
+    def for_client(self, client: Client, instrument: str) -> ScreeningResponseQuerySet:
+        """Her results on one instrument, newest first (the trend the therapist reads)."""
+        return self.filter(client=client, instrument=instrument).order_by("-completed_at", "-id")
+
+
+class ScreeningResponse(models.Model):
+    """Her answered questionnaire: the total, band and safety flag as scored then.
+
+    Its answers are :class:`ScreeningAnswer` rows, one per item. A response
+    is the record of what she said on a day; it is written once by the
+    scoring service and not edited.
+    """
+
+    assignment = models.OneToOneField(
+        ScreeningAssignment, on_delete=models.PROTECT, related_name="response"
+    )
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="screenings")
+    instrument = models.CharField(max_length=20, choices=INSTRUMENT_CHOICES)
+    version = models.CharField(
+        max_length=100, help_text="The instrument's version string when she answered."
+    )
+    total = models.PositiveSmallIntegerField()
+    band = models.CharField(max_length=60)
+    safety = models.BooleanField(
+        default=False, help_text="Its safety item was answered above zero."
+    )
+    completed_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScreeningResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-completed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(instrument__in=list(INSTRUMENTS)),
+                name="kap_sessions_screeningresponse_instrument_known",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["client", "instrument", "-completed_at"],
+                name="kap_screening_resp_client_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Questionnaire response #{self.pk}"
+
+    @property
+    def definition(self) -> Instrument:
+        return instrument_for(self.instrument)
+
+
+class ScreeningAnswer(models.Model):
+    """Her answer to one item: the option's position as shown, and the score it gave.
+
+    The score of an item that is asked but not counted (the "how difficult"
+    question closing the PHQ-9 and GAD-7) is kept too; the instrument's
+    ``scored`` flag says whether it is in the total.
+    """
+
+    response = models.ForeignKey(
+        ScreeningResponse, on_delete=models.CASCADE, related_name="answers"
+    )
+    item_number = models.PositiveSmallIntegerField()
+    position = models.PositiveSmallIntegerField(help_text="The option she chose; 0 is the first.")
+    score = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["response", "item_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "item_number"],
+                name="kap_sessions_screeninganswer_one_per_item",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(item_number__gte=1),
+                name="kap_sessions_screeninganswer_item_number_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Item {self.item_number} of response #{self.response_id}"
