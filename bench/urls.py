@@ -1,6 +1,7 @@
 """The app's URLs plus bare Django pages: the baselines benchmarks divide by."""
 
 from django import forms
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +16,13 @@ class BareForm(forms.Form):
 
 def bare_page(request: HttpRequest) -> HttpResponse:
     return render(request, "bench/bare.html", {"title": "Bare page"})
+
+
+@login_required
+def bare_signed_in(request: HttpRequest) -> HttpResponse:
+    """A bare page behind the login, through the same middleware as the portal:
+    the baseline of a signed-in client's page (its frame is the site's base.html)."""
+    return render(request, "bench/bare_signed_in.html")
 
 
 def bare_form(request: HttpRequest) -> HttpResponse:
@@ -42,6 +50,7 @@ def bare_form_write(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("bench/bare/", bare_page, name="bench_bare"),
+    path("bench/bare-signed-in/", bare_signed_in, name="bench_bare_signed_in"),
     path("bench/bare-form/", bare_form, name="bench_bare_form"),
     path("bench/bare-form-write/", bare_form_write, name="bench_bare_form_write"),
     *practice_urlpatterns,

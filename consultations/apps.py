@@ -7,7 +7,9 @@ class ConsultationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the consultation emails and the consultation reminder
-        # with the outbox (practice.outbox.kinds).
-        from . import emails
+        # with the outbox (practice.outbox.kinds), who a consultation's
+        # appointment is with (practice.calendar.display), and the Today
+        # page's panels (practice.dashboard).
+        from . import dashboard, display, emails
 
-        del emails
+        del dashboard, display, emails

@@ -91,6 +91,23 @@ DEMO = [
         8,
         "cancelled",
     ),
+    # Today's and tomorrow's calls, so the admin's Today page has a day to show.
+    (
+        "6f1c0d5e-0000-4000-8000-000000000007",
+        "Amara",
+        "Nwosu",
+        "amara.nwosu@example.com",
+        0,
+        "booked",
+    ),
+    (
+        "6f1c0d5e-0000-4000-8000-000000000008",
+        "Elena",
+        "Petrova",
+        "elena.petrova@example.com",
+        1,
+        "booked",
+    ),
 ]
 
 
@@ -141,6 +158,14 @@ def _past_start(days_ago: int) -> datetime:
     return datetime.combine(day, time(10, 30), tzinfo=zone).astimezone(UTC)
 
 
+def _placed_by_hand(days: int) -> datetime:
+    """Today at 2 PM or tomorrow at 10:30 AM, practice time, whatever the hours say."""
+    zone = practice_profile().zone
+    day = timezone.localdate() + timedelta(days=days)
+    at = time(14) if days == 0 else time(10, 30)
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
 def seed(*, stdout: TextIO) -> None:
     _seed_availability(stdout)
     for submission, first, last, email, days, state in DEMO:
@@ -148,7 +173,16 @@ def seed(*, stdout: TextIO) -> None:
             continue
         mode = MeetingMode.VIDEO if days % 2 else MeetingMode.PHONE
         try:
-            if days > 0:
+            if days in (0, 1):
+                # Inside the minimum notice, so placed as the therapist would.
+                appointment = appointment_book(
+                    kind=AppointmentKind.CONSULTATION,
+                    start=_placed_by_hand(days),
+                    mode=mode,
+                    offered_only=False,
+                    reminders=True,
+                )
+            elif days > 0:
                 start = _first_slot_after(days)
                 if start is None:
                     continue

@@ -24,12 +24,10 @@ from practice.mail import absolute_url, build_email
 from practice.models import Appointment, AppointmentKind, OutboxMessage
 from practice.outbox.kinds import email_kind, object_of
 
-from .ics import consultation_ics
+from .ics import booker_initials, consultation_ics, therapist_ics
 from .links import manage_link_issue
 from .models import Consultation, WaitlistEntry
 from .zones import zone_label
-
-ICS_MIMETYPE = "text/calendar"
 
 
 def when(moment: datetime, zone: ZoneInfo) -> str:
@@ -37,6 +35,23 @@ def when(moment: datetime, zone: ZoneInfo) -> str:
     local = moment.astimezone(zone)
     hour = local.strftime("%I:%M %p").lstrip("0")
     return f"{local:%A, %B} {local.day}, {local.year} at {hour} ({zone_label(zone.key)})"
+
+
+def short_when(moment: datetime, zone: ZoneInfo) -> str:
+    """'Tue, Jan 5 at 9:30 AM': the few words a subject line has room for."""
+    local = moment.astimezone(zone)
+    hour = local.strftime("%I:%M %p").lstrip("0")
+    return f"{local:%a, %b} {local.day} at {hour}"
+
+
+def soon_when(moment: datetime, zone: ZoneInfo, *, now: datetime) -> str:
+    """'today at 9:30 AM' or 'tomorrow at 9:30 AM' in ``zone``, else 'on Tue, Jan 5 at 9:30 AM'."""
+    local = moment.astimezone(zone)
+    days = (local.date() - now.astimezone(zone).date()).days
+    if days in (0, 1):
+        hour = local.strftime("%I:%M %p").lstrip("0")
+        return f"{'today' if days == 0 else 'tomorrow'} at {hour}"
+    return f"on {short_when(moment, zone)}"
 
 
 def _manage_url(token: str) -> str:
@@ -48,12 +63,15 @@ def _her_context(consultation: Consultation, token: str | None = None) -> dict[s
         "consultation": consultation,
         "first_name": consultation.first_name,
         "when": when(consultation.appointment.start, consultation.zone),
+        "short_when": short_when(consultation.appointment.start, consultation.zone),
         "mode": consultation.get_meeting_mode_display(),
         "length": int(
             (consultation.appointment.end - consultation.appointment.start).total_seconds() // 60
         ),
         "manage_url": _manage_url(token) if token else "",
         "book_url": absolute_url(reverse("consultations:book")),
+        # Empty for a phone call, or while the practice has no video room yet.
+        "video_link": consultation.video_link,
     }
 
 
@@ -62,7 +80,7 @@ def consultation_booked(*, consultation: Consultation, token: str) -> EmailMulti
         "consultation-booked",
         to=[consultation.email],
         context=_her_context(consultation, token),
-        attachments=[("consultation.ics", consultation_ics(consultation), ICS_MIMETYPE)],
+        attachments=[consultation_ics(consultation).as_attachment()],
     )
 
 
@@ -71,7 +89,7 @@ def consultation_rescheduled(*, consultation: Consultation, token: str) -> Email
         "consultation-rescheduled",
         to=[consultation.email],
         context=_her_context(consultation, token),
-        attachments=[("consultation.ics", consultation_ics(consultation), ICS_MIMETYPE)],
+        attachments=[consultation_ics(consultation).as_attachment()],
     )
 
 
@@ -83,36 +101,52 @@ def consultation_cancelled(*, consultation: Consultation) -> EmailMultiAlternati
         "consultation-cancelled",
         to=[consultation.email],
         context=context,
-        attachments=[
-            ("consultation.ics", consultation_ics(consultation, cancelled=True), ICS_MIMETYPE)
-        ],
+        attachments=[consultation_ics(consultation, cancelled=True).as_attachment()],
     )
 
 
 def consultation_therapist_notice(
     *, consultation: Consultation, event: str
 ) -> EmailMultiAlternatives:
-    """To the therapist: what happened and a link to the admin; no intake answer."""
+    """To the therapist: what happened, a link to the admin and her own calendar event.
+
+    The subject names the booker by initials only (it shows on a lock screen);
+    no intake answer anywhere.
+    """
     profile = practice_profile()
+    calendar_file = therapist_ics(consultation)
     return build_email(
         "consultation-therapist-notice",
         to=[profile.email],
         context={
             "event": event,
             "name": consultation.full_name,
+            "initials": booker_initials(consultation),
             "when": when(consultation.appointment.start, profile.zone),
+            "short_when": short_when(consultation.appointment.start, profile.zone),
             "mode": consultation.get_meeting_mode_display(),
+            "calendar_cancels": calendar_file.method == "CANCEL",
             "admin_url": absolute_url(
                 reverse("admin:consultations_consultation_change", args=[consultation.pk])
             ),
         },
         reply_to=[consultation.email],
+        attachments=[calendar_file.as_attachment()],
     )
 
 
 def consultation_reminder(*, consultation: Consultation) -> EmailMultiAlternatives:
     context = _her_context(consultation, manage_link_issue(consultation=consultation))
+    context["soon_when"] = soon_when(
+        consultation.appointment.start, consultation.zone, now=timezone.now()
+    )
     return build_email("reminder-consultation", to=[consultation.email], context=context)
+
+
+def consultation_video_link(*, consultation: Consultation) -> EmailMultiAlternatives:
+    """Her link to the video call, sent (and resent) from the admin."""
+    context = _her_context(consultation, manage_link_issue(consultation=consultation))
+    return build_email("consultation-video-link", to=[consultation.email], context=context)
 
 
 def waitlist_opening(*, entry: WaitlistEntry, opened_at: datetime) -> EmailMultiAlternatives:
@@ -122,6 +156,7 @@ def waitlist_opening(*, entry: WaitlistEntry, opened_at: datetime) -> EmailMulti
         context={
             "name": entry.name,
             "when": when(opened_at, ZoneInfo(entry.time_zone)),
+            "short_when": short_when(opened_at, ZoneInfo(entry.time_zone)),
             "book_url": absolute_url(reverse("consultations:book")),
         },
     )
@@ -178,6 +213,14 @@ def _therapist_notice(message: OutboxMessage) -> EmailMultiAlternatives | None:
     if consultation is None:
         return None
     return consultation_therapist_notice(consultation=consultation, event=message.params["event"])
+
+
+@email_kind("consultation.video_link")
+def _video_link(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    consultation = _consultation(message)
+    if consultation is None or not consultation.is_upcoming or not consultation.video_link:
+        return None  # cancelled, over, or no longer a video call
+    return consultation_video_link(consultation=consultation)
 
 
 @email_kind("consultation.waitlist_opening")

@@ -13,18 +13,46 @@ from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from practice.calendar.slots import is_offered, kind_settings
 from practice.forms import HoneypotMixin
 from practice.models import AppointmentKind, MeetingMode
 
-from .models import Consultation
+from .models import INTAKE_FIELDS, Consultation
 from .services import DETAIL_FIELDS
 from .zones import zone_or_none
 
 PHONE_CHARACTERS = re.compile(r"^\+?[\d\s().\-]+$")
 
 SLOT_GONE = "That time was just taken. Please choose another; everything else you typed is kept."
+
+# What the phone field's label adds, by what her other answers need it for.
+# ``static/js/consultation.js`` switches between the same words as she answers.
+PHONE_NEEDS = {
+    "": "",
+    "optional": "(optional)",
+    "call": "(needed for a phone call)",
+    "contact": "(needed to call or text you)",
+}
+
+
+def phone_need(data: Any) -> str:
+    """Why her answers need a phone number: "call", "contact", "optional", or "" (not yet known)."""
+    mode = data.get("meeting_mode", "")
+    contact = data.get("preferred_contact", "")
+    if mode == MeetingMode.PHONE:
+        return "call"
+    if contact in ("phone", "text"):
+        return "contact"
+    if mode and contact:
+        return "optional"
+    return ""
+
+
+def phone_label(need: str) -> SafeString:
+    return format_html('Phone <span data-phone-need="">{}</span>', PHONE_NEEDS[need])
 
 
 def parse_start(value: str) -> datetime | None:
@@ -98,7 +126,6 @@ class BookingForm(HoneypotMixin, forms.ModelForm):  # type: ignore[type-arg]
             "first_name": "First name",
             "last_name": "Last name",
             "email": "Email",
-            "phone": "Phone (optional)",
             "preferred_contact": "How should I reach you about the booking?",
             "time_zone": "Your time zone",
             "reason": "What brings you here?",
@@ -111,16 +138,17 @@ class BookingForm(HoneypotMixin, forms.ModelForm):  # type: ignore[type-arg]
             "consent_to_contact": "I agree to be contacted about this consultation.",
         }
         help_texts = {
-            "reason": "A few sentences is plenty. Only the therapist reads this.",
+            "phone": "Needed for a phone call, or to call or text you.",
+            "reason": "A few sentences is plenty.",
             "perinatal_months": "Months pregnant, or months since the birth.",
-            "medications": "Names are enough; we can talk about the rest on the call.",
+            "medications": "Names are enough; we can talk on the call.",
         }
         widgets = {
             "preferred_contact": forms.RadioSelect,
             "perinatal": forms.RadioSelect,
             "prior_experience": forms.RadioSelect,
             "time_zone": forms.HiddenInput(attrs={"data-zone-input": ""}),
-            "reason": forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+            "reason": forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
             "medications": forms.Textarea(attrs={"rows": 2, "maxlength": 1000}),
             "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
             "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
@@ -138,12 +166,31 @@ class BookingForm(HoneypotMixin, forms.ModelForm):  # type: ignore[type-arg]
                 "invalid": "That email address does not look right. Please check it.",
             },
             "reason": {"required": "Please say a few words about what brings you here."},
-            "perinatal": {"required": "Please choose one."},
-            "prior_experience": {"required": "Please choose one."},
+            "preferred_contact": {"required": "Please choose how I should reach you."},
+            "perinatal": {"required": "Please say whether you are pregnant or postpartum."},
+            "prior_experience": {"required": "Please choose an answer about earlier experience."},
         }
+
+    # The order of the page, which the error summary follows.
+    field_order = (
+        "start",
+        "first_name",
+        "last_name",
+        "email",
+        "meeting_mode",
+        "preferred_contact",
+        "phone",
+        *INTAKE_FIELDS,
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Her answers so far decide whether the phone is needed; the label
+        # says so, and the browser checks it (the server does in ``clean``).
+        need = phone_need(self.data) if self.is_bound else ""
+        self.fields["phone"].label = phone_label(need)
+        if need in ("call", "contact"):
+            self.fields["phone"].widget.attrs["required"] = True
         heard_from = cast(forms.ChoiceField, self.fields["heard_from"])
         heard_from.choices = [("", "Choose one"), *Consultation.HeardFrom.choices]
         self.fields["consent_to_contact"].required = True
@@ -224,6 +271,10 @@ class CancelForm(forms.Form):
 
 
 class WaitlistForm(HoneypotMixin, forms.Form):
+    # The booking page carries this form beside the booking form: the prefix
+    # keeps their element ids (and so their labels) apart.
+    prefix = "waitlist"
+
     name = forms.CharField(max_length=200, error_messages={"required": "Please give your name."})
     email = forms.EmailField(
         error_messages={
@@ -250,3 +301,45 @@ class AdminCancelForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class ConsultationAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The therapist's consultation page: her contact details, call notes, and how we meet.
+
+    How we meet and this call's own video link live on the calendar
+    appointment; the admin saves them through ``consultation_set_meeting``.
+    Once the consultation is no longer booked they are shown, not edited.
+    """
+
+    meeting_mode = forms.ChoiceField(
+        label="How we meet",
+        choices=[(mode.value, mode.label) for mode in Consultation.MEETING_MODES],
+    )
+    video_url = forms.URLField(
+        label="Video link for this call",
+        required=False,
+        assume_scheme="https",
+        help_text="Leave empty to use your video room from the practice profile.",
+    )
+
+    class Meta:
+        model = Consultation
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "preferred_contact",
+            "call_notes",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            return
+        appointment = self.instance.appointment
+        self.fields["meeting_mode"].initial = appointment.mode
+        self.fields["video_url"].initial = appointment.video_url
+        if appointment.status != appointment.Status.BOOKED:
+            self.fields["meeting_mode"].disabled = True
+            self.fields["video_url"].disabled = True

@@ -4,7 +4,8 @@ The booking and the manage pages show the same picker. Times are grouped by
 the day they fall on in *her* time zone (a 9 p.m. slot in California is the
 next morning in London), and a page holds ``DAYS_PER_PAGE`` days, with links
 to the earlier and later pages so the picker works with JavaScript off.
-``static/js/consultation.js`` pages the same way in the browser.
+``static/js/consultation.js`` groups the same way in the browser and shows
+every day of the horizon as a chip, one day's times at a time.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from practice.models import AppointmentKind
 
 from .zones import zone_choices, zone_label
 
-# About a working week: on a phone the form must not sit below weeks of
-# times. "Later dates" pages on (static/js/consultation.js uses the same).
+# About a working week: without JavaScript the form must not sit below weeks
+# of times. "Later dates" pages on.
 DAYS_PER_PAGE = 5
 
 

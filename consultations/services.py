@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -26,7 +27,15 @@ from practice.calendar.services import (
     kind_lock,
 )
 from practice.calendar.slots import is_offered
-from practice.models import Appointment, AppointmentKind, AuditEvent, Client, User
+from practice.models import (
+    Appointment,
+    AppointmentKind,
+    AuditEvent,
+    Client,
+    MeetingMode,
+    OutboxMessage,
+    User,
+)
 from practice.outbox.services import outbox_put
 from practice.services import audit_record
 
@@ -40,12 +49,24 @@ __all__ = ["SlotUnavailable"]
 # The booking form's fields that are stored on the consultation as they are.
 DETAIL_FIELDS = (*CONTACT_FIELDS, *INTAKE_FIELDS)
 
+VIDEO_LINK_KIND = "consultation.video_link"
+# A second "send the video link" within this many seconds of the last one is
+# the same click (a double click, a reload, a second tab), not a resend.
+VIDEO_LINK_RESEND_SECONDS = 30
+
 
 @dataclass(frozen=True)
 class Booking:
     consultation: Consultation
     token: str
     created: bool
+
+
+@dataclass(frozen=True)
+class VideoLinkRequest:
+    consultation: Consultation
+    # False when the same link was asked for moments ago: nothing new is sent.
+    asked: bool
 
 
 def _ask_emails(event: str, consultation: Consultation) -> None:
@@ -208,6 +229,89 @@ def consultation_convert_to_client(*, consultation: Consultation, actor: User | 
         appointment.save(update_fields=["client"])
     logger.info("consultation %s converted to client %s", consultation.pk, client.pk)
     return client
+
+
+@transaction.atomic
+def consultation_set_meeting(
+    *, consultation: Consultation, mode: str, video_url: str = ""
+) -> Consultation:
+    """Set how the call is held (phone or video) and this call's own video link.
+
+    ``video_url`` overrides the practice's video room for this call only;
+    empty means the room. Raises ``ValidationError`` for a mode a free
+    consultation does not have, or once the consultation is no longer booked
+    (it keeps how it was held). Side effects: the calendar appointment's
+    ``mode`` and ``video_url``; nothing is sent (the therapist sends the link
+    with :func:`consultation_send_video_link` when she chooses). Not durable:
+    the admin's change form calls it inside its own transaction.
+    """
+    if mode not in Consultation.MEETING_MODES:
+        raise ValidationError("A free consultation is a phone or a video call.")
+    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+    appointment = Appointment.objects.select_for_update().get(pk=consultation.appointment_id)
+    video_url = video_url.strip()
+    if (appointment.mode, appointment.video_url) == (mode, video_url):
+        consultation.appointment = appointment
+        return consultation
+    if appointment.status != Appointment.Status.BOOKED:
+        raise ValidationError("A cancelled or finished consultation keeps how it was held.")
+    appointment.mode = mode
+    appointment.video_url = video_url
+    appointment.save(update_fields=["mode", "video_url"])
+    consultation.appointment = appointment
+    logger.info("consultation %s is now a %s call", consultation.pk, mode)
+    return consultation
+
+
+@transaction.atomic(durable=True)
+def consultation_send_video_link(
+    *, consultation: Consultation, actor: User | None, now: datetime | None = None
+) -> VideoLinkRequest:
+    """Email her the link to join her upcoming video call (from the admin's button).
+
+    The outbox row's key is the consultation and the
+    ``VIDEO_LINK_RESEND_SECONDS`` window the request falls in, and the last
+    request is looked up under the consultation's row lock: a second click
+    within that many seconds of the last request (a double click, a reload,
+    two tabs) asks for nothing and returns ``asked=False``, while a deliberate
+    resend later on is a new row with a new key. Raises ``ValidationError``
+    when the call is not an upcoming video call or has no link to send.
+    Side effects: one outbox row (kind ``consultation.video_link``), built at
+    send time with the link and time as they are then.
+    """
+    now = now or timezone.now()
+    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+    if not consultation.is_upcoming:
+        raise ValidationError("This call is no longer upcoming; no link was sent.")
+    if consultation.meeting_mode != MeetingMode.VIDEO:
+        raise ValidationError("This is a phone call: there is no video link to send.")
+    if not consultation.video_link:
+        raise ValidationError(
+            "There is no video link yet: add your video room to the practice profile, "
+            "or a link for this call."
+        )
+    window = VIDEO_LINK_RESEND_SECONDS
+    last = (
+        OutboxMessage.objects.about(consultation)
+        .filter(kind=VIDEO_LINK_KIND)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last is not None and (now - last).total_seconds() < window:
+        return VideoLinkRequest(consultation, asked=False)
+    outbox_put(
+        kind=VIDEO_LINK_KIND,
+        key=f"consultation:{consultation.pk}:video_link:{int(now.timestamp()) // window}",
+        about=consultation,
+        recipient=consultation.email,
+    )
+    logger.info(
+        "consultation %s video link asked by user %s",
+        consultation.pk,
+        actor.pk if actor is not None else None,
+    )
+    return VideoLinkRequest(consultation, asked=True)
 
 
 @transaction.atomic(durable=True)

@@ -26,13 +26,19 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from practice.calendar.cache import cached_slots, calendar_cache_key, memo_get, memo_set
 from practice.calendar.slots import kind_settings
-from practice.forms import HONEYPOT_FIELD
+from practice.forms import HONEYPOT_FIELD, error_summary
 from practice.identity import practice_profile
 from practice.models import Appointment, AppointmentKind
 from practice.pagecache import render_with_holes
 from practice.ratelimit import rate_limited
 
-from .forms import SLOT_GONE, BookingForm, CancelForm, RescheduleForm, WaitlistForm
+from .forms import (
+    SLOT_GONE,
+    BookingForm,
+    CancelForm,
+    RescheduleForm,
+    WaitlistForm,
+)
 from .links import manage_link_resolve
 from .models import Consultation
 from .picker import picker_context
@@ -48,6 +54,9 @@ from .services import (
 from .zones import zone_label, zone_or_none
 
 SESSION_BOOKED = "consultation_booked"
+
+# The summary's link for a time not chosen (or gone) leads to the picker.
+PICKER_ANCHORS = {"start": "slot-picker"}
 
 
 def _visitor_zone(request: HttpRequest, fallback: str | None = None) -> ZoneInfo:
@@ -72,6 +81,7 @@ def _render_book(
         "settings_for_kind": kind_settings(AppointmentKind.CONSULTATION),
         "waitlist_form": WaitlistForm(initial={"time_zone": zone.key}),
         "notice": notice,
+        "errors": error_summary(form, anchors=PICKER_ANCHORS) if form.is_bound else [],
         "chosen": form.data.get("start", "") if form.is_bound else "",
         **picker_context(request, zone, fresh=form.is_bound),
     }
@@ -96,6 +106,7 @@ def _blank_book_page(request: HttpRequest, zone: ZoneInfo) -> HttpResponse:
             "settings_for_kind": kind_settings(AppointmentKind.CONSULTATION),
             "waitlist_form": WaitlistForm(initial={"time_zone": zone.key}),
             "notice": "",
+            "errors": [],
             "chosen": "",
             **picker_context(request, zone),
         }
@@ -226,74 +237,126 @@ def _manage_response(
     return response
 
 
+def _manage_unknown(request: HttpRequest) -> HttpResponse:
+    return _manage_response(request, "consultations/manage_unknown.html", {}, status=404)
+
+
+def _manage_context(
+    request: HttpRequest, consultation: Consultation, token: str
+) -> tuple[ZoneInfo, dict[str, object]]:
+    zone = _visitor_zone(request, fallback=consultation.time_zone)
+    appointment = consultation.appointment
+    return zone, {
+        "consultation": consultation,
+        "appointment": appointment,
+        "token": token,
+        "local_start": appointment.start.astimezone(zone),
+        "zone": zone.key,
+        "zone_label": zone_label(zone.key),
+        "state": _state(consultation),
+    }
+
+
+def _to_manage(token: str) -> HttpResponse:
+    return redirect("consultations:manage", token=token)
+
+
+@sensitive_post_parameters()
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    """Her booking as it stands, with "Reschedule" and "Cancel" leading to their own steps."""
+    consultation = manage_link_resolve(token=token)
+    if consultation is None:
+        return _manage_unknown(request)
+    if request.method == "POST":
+        # A form from a page older than the reschedule and cancel steps: show
+        # her booking as it stands; nothing changes without its own step.
+        return _to_manage(token)
+    _, context = _manage_context(request, consultation, token)
+    return _manage_response(request, "consultations/manage.html", context)
+
+
 @sensitive_post_parameters()
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 @sensitive_variables()
-def manage(request: HttpRequest, token: str) -> HttpResponse:
+def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
+    """The picker for a new time; its POST moves the consultation."""
     consultation = manage_link_resolve(token=token)
     if consultation is None:
-        return _manage_response(request, "consultations/manage_unknown.html", {}, status=404)
-    zone = _visitor_zone(request, fallback=consultation.time_zone)
+        return _manage_unknown(request)
+    if _state(consultation) != "upcoming":
+        # Cancelled, passed, or a second press after it moved on: the manage
+        # page says how things stand.
+        return _to_manage(token)
     appointment = consultation.appointment
-    reschedule_form = RescheduleForm(appointment_id=appointment.pk)
-    cancel_form = CancelForm()
+    form = RescheduleForm(appointment_id=appointment.pk)
     status = 200
-    if request.method == "POST" and consultation.is_upcoming:
-        action = request.POST.get("action")
-        if action == "reschedule":
-            reschedule_form = RescheduleForm(request.POST, appointment_id=appointment.pk)
-            if reschedule_form.is_valid():
-                try:
-                    consultation_reschedule(
-                        consultation=consultation, start=reschedule_form.cleaned_data["start"]
-                    )
-                except SlotUnavailable:
-                    reschedule_form.add_error("start", SLOT_GONE)
-                except ValidationError as exc:
-                    reschedule_form.add_error(None, exc.messages[0])
-                else:
-                    messages.success(
-                        request, "Your consultation has moved. A new confirmation is on its way."
-                    )
-                    return redirect(request.path)
-            status = 409 if reschedule_form.has_error("start") else 400
-        elif action == "cancel":
-            cancel_form = CancelForm(request.POST)
-            if cancel_form.is_valid():
-                try:
-                    consultation_transition(
-                        consultation=consultation,
-                        to=Appointment.Status.CANCELLED,
-                        by=Consultation.CancelledBy.CLIENT,
-                        reason=cancel_form.cleaned_data["reason"],
-                    )
-                except ValidationError:
-                    pass
-                messages.success(request, "Your consultation is cancelled.")
-                return redirect(request.path)
-            status = 400
-    elif request.method == "POST":
-        # A form sent from a page opened before the consultation ended or was
-        # cancelled: show the current state rather than an error.
-        return redirect(request.path)
+    if request.method == "POST":
+        form = RescheduleForm(request.POST, appointment_id=appointment.pk)
+        if form.is_valid():
+            start = form.cleaned_data["start"]
+            if start == appointment.start:
+                # The second copy of a move that is already done (double click).
+                return _to_manage(token)
+            try:
+                consultation_reschedule(consultation=consultation, start=start)
+            except SlotUnavailable:
+                form.add_error("start", SLOT_GONE)
+            except ValidationError as exc:
+                # It was cancelled or began while she chose.
+                messages.info(request, exc.messages[0])
+                return _to_manage(token)
+            else:
+                messages.success(
+                    request, "Your consultation has moved. A new confirmation is on its way."
+                )
+                return _to_manage(token)
+        status = 409 if form.has_error("start") else 400
+    zone, context = _manage_context(request, consultation, token)
+    context.update(
+        form=form,
+        errors=error_summary(form, anchors=PICKER_ANCHORS) if form.is_bound else [],
+        chosen=form.data.get("start", "") if form.is_bound else "",
+        **picker_context(request, zone, ignore_appointment_id=appointment.pk),
+    )
+    return _manage_response(request, "consultations/manage_reschedule.html", context, status)
 
-    consultation.refresh_from_db()
-    appointment = consultation.appointment
-    context: dict[str, object] = {
-        "consultation": consultation,
-        "appointment": appointment,
-        "local_start": appointment.start.astimezone(zone),
-        "zone": zone.key,
-        "zone_label": zone_label(zone.key),
-        "reschedule_form": reschedule_form,
-        "cancel_form": cancel_form,
-        "chosen": reschedule_form.data.get("start", "") if reschedule_form.is_bound else "",
-        "state": _state(consultation),
-    }
-    if context["state"] == "upcoming":
-        context.update(picker_context(request, zone, ignore_appointment_id=appointment.pk))
-    return _manage_response(request, "consultations/manage.html", context, status=status)
+
+@sensitive_post_parameters()
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@sensitive_variables()
+def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """Asks "Cancel my call on ...?"; only the POST of "Yes, cancel" cancels."""
+    consultation = manage_link_resolve(token=token)
+    if consultation is None:
+        return _manage_unknown(request)
+    if _state(consultation) != "upcoming":
+        # Already cancelled (a second press, another tab) or passed.
+        return _to_manage(token)
+    form = CancelForm()
+    status = 200
+    if request.method == "POST":
+        form = CancelForm(request.POST)
+        if form.is_valid():
+            try:
+                consultation_transition(
+                    consultation=consultation,
+                    to=Appointment.Status.CANCELLED,
+                    by=Consultation.CancelledBy.CLIENT,
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationError:
+                # Cancelled a moment ago from elsewhere: the page says so.
+                return _to_manage(token)
+            messages.success(request, "Your consultation is cancelled.")
+            return _to_manage(token)
+        status = 400
+    _, context = _manage_context(request, consultation, token)
+    context.update(form=form, errors=error_summary(form) if form.is_bound else [])
+    return _manage_response(request, "consultations/manage_cancel.html", context, status)
 
 
 def _state(consultation: Consultation) -> str:
@@ -312,18 +375,24 @@ def waitlist(request: HttpRequest) -> HttpResponse:
     zone = _visitor_zone(request)
     if request.method != "POST":
         form = WaitlistForm(initial={"time_zone": zone.key})
-        return render(request, "consultations/waitlist.html", {"form": form})
+        return render(request, "consultations/waitlist.html", {"form": form, "errors": []})
     form = WaitlistForm(request.POST)
     if form.is_bot:
         return render(request, "consultations/waitlist_done.html")
     if not form.is_valid():
-        return render(request, "consultations/waitlist.html", {"form": form}, status=400)
+        return render(
+            request,
+            "consultations/waitlist.html",
+            {"form": form, "errors": error_summary(form)},
+            status=400,
+        )
     if rate_limited(request, "waitlist_join"):
         return render(
             request,
             "consultations/waitlist.html",
             {
                 "form": form,
+                "errors": [],
                 "notice": "There have been many sign-ups from your network in the last hour. "
                 "Please try again later.",
             },

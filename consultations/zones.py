@@ -1,48 +1,37 @@
-"""Time zones offered in the picker, and the check of a zone name from outside."""
+"""Time zones offered in the picker, the check of a zone name from outside, and
+zones named as people say them ("Eastern time, New York").
+
+The list and the names live in ``practice.calendar.zones`` (the client portal
+asks for a zone too); this module re-exports them and adds the line that
+shows a time in two zones.
+
+Times themselves are written by the calendar's helpers
+(``practice.calendar.display``: "Tue, Jan 5, 9:00 AM"), explicitly rather than
+through Django's ``TIME_FORMAT``, so a line reads the same wherever it shows.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
-# The zones most visitors are in, shown first in the selector; any other valid
-# zone (detected by the browser) is added to the list when it is in use.
-COMMON_ZONES = [
-    ("America/Los_Angeles", "Pacific time, Los Angeles"),
-    ("America/Denver", "Mountain time, Denver"),
-    ("America/Phoenix", "Arizona time, Phoenix"),
-    ("America/Chicago", "Central time, Chicago"),
-    ("America/New_York", "Eastern time, New York"),
-    ("America/Anchorage", "Alaska time, Anchorage"),
-    ("Pacific/Honolulu", "Hawaii time, Honolulu"),
-    ("America/Halifax", "Atlantic time, Halifax"),
-    ("America/Mexico_City", "Mexico City"),
-    ("Europe/London", "London"),
-    ("Europe/Paris", "Central Europe, Paris"),
-    ("Asia/Kolkata", "India, Kolkata"),
-    ("Asia/Tokyo", "Japan, Tokyo"),
-    ("Australia/Sydney", "Sydney"),
-    ("UTC", "UTC"),
-]
+from practice.calendar.display import clock, short_day
+from practice.calendar.zones import COMMON_ZONES, zone_choices, zone_label, zone_or_none
+
+__all__ = ["COMMON_ZONES", "in_two_zones", "zone_choices", "zone_label", "zone_or_none"]
 
 
-@lru_cache(maxsize=1)
-def _known() -> frozenset[str]:
-    return frozenset(available_timezones())
+def in_two_zones(moment: datetime, *, ours: ZoneInfo, hers: ZoneInfo) -> str:
+    """The time in the practice's zone and beside it in hers, named as people say them.
 
-
-def zone_or_none(name: str | None) -> ZoneInfo | None:
-    if not name or name not in _known():
-        return None
-    return ZoneInfo(name)
-
-
-def zone_label(name: str) -> str:
-    """What a person calls the zone: "Eastern time, New York", not "America/New_York"."""
-    return dict(COMMON_ZONES).get(name) or name.replace("_", " ")
-
-
-def zone_choices(current: str) -> list[tuple[str, str]]:
-    if current in dict(COMMON_ZONES):
-        return COMMON_ZONES
-    return [(current, zone_label(current)), *COMMON_ZONES]
+    'Tue, Jan 5, 9:00 AM (Pacific time, Los Angeles) — 12:00 PM for her
+    (Eastern time, New York)'; her day is repeated only when it differs.
+    """
+    local, theirs = moment.astimezone(ours), moment.astimezone(hers)
+    line = f"{short_day(local)}, {clock(local)} ({zone_label(ours.key)})"
+    if ours.key == hers.key:
+        return f"{line} — the same for her"
+    her_time = clock(theirs)
+    if theirs.date() != local.date():
+        her_time = f"{short_day(theirs)}, {her_time}"
+    return f"{line} — {her_time} for her ({zone_label(hers.key)})"

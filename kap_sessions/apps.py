@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class KapSessionsConfig(AppConfig):
     name = "kap_sessions"
     verbose_name = "KAP courses"
+
+    def ready(self) -> None:
+        # Registers the KAP emails (the therapist's safety alert, "a document
+        # is ready", "something is ready" for questionnaires) with the outbox
+        # (practice.outbox.kinds), the KAP panels of a client's page in the
+        # admin (practice.client_panels) and the open safety flags on the
+        # Today page (practice.dashboard).
+        from . import client_panels, dashboard, emails
+
+        del client_panels, dashboard, emails

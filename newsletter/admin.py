@@ -26,6 +26,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from practice.admin_audit import AuditedAdminMixin
 from practice.admin_mixins import ReadOnlyAdminMixin
+from practice.admin_site import Section
 
 from . import services
 from .emails import (
@@ -58,6 +59,7 @@ CONSENT_FIELDS = [
 
 @admin.register(Subscriber)
 class SubscriberAdmin(AuditedAdminMixin):
+    workspace_section = Section.NEWSLETTER
     list_display = ["email", "first_name", "status", "source", "consent_at", "confirmed_at"]
     list_filter = ["status", "source"]
     search_fields = ["email", "first_name"]
@@ -125,6 +127,7 @@ class SubscriberAdmin(AuditedAdminMixin):
 
 @admin.register(SubscriberExport)
 class SubscriberExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    workspace_section = Section.NEWSLETTER
     # The record of who took reader data out stays as it was written.
     list_display = ["created_at", "created_by", "rows"]
     list_select_related = ["created_by"]
@@ -132,6 +135,7 @@ class SubscriberExportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: igno
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    workspace_section = Section.NEWSLETTER
     list_display = ["title", "status", "published_at", "author"]
     list_filter = ["status"]
     search_fields = ["title", "summary"]
@@ -198,6 +202,7 @@ def glance_warning(campaign: Campaign) -> str:
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    workspace_section = Section.NEWSLETTER
     list_display = ["subject", "status", "scheduled_at", "progress_summary", "finished_at"]
     list_filter = ["status"]
     search_fields = ["subject"]

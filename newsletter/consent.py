@@ -16,7 +16,15 @@ SIGNUP_TERMS_BEFORE_LINK = "By clicking Sign Up you're confirming that you agree
 SIGNUP_TERMS_LINK = "Terms and Conditions"
 
 SUCCESS_MESSAGE = "Thank you! Your submission has been received!"
+# What she does next, under the thank-you (in place and on the thanks page).
+NEXT_STEP = "Check your inbox to confirm your subscription."
+NEXT_STEP_NOTE = (
+    "The email may take a minute to arrive. If you cannot find it, check your spam folder."
+)
+# Only for what she cannot fix in the form: a server error, a lost
+# connection, too many sign-ups. A field she can fix gets its own message.
 FAILURE_MESSAGE = "Oops! Something went wrong while submitting the form."
+CONNECTION_LOST = "Please check your connection and try again."
 
 
 def consent_text() -> str:

@@ -77,7 +77,7 @@ already been tried. Then come the practical parts: a few short questionnaires,
 your health history, and a conversation with an independent prescriber, who
 makes their own decision about whether the medicine is suitable for you.
 
-Just as important is the part that is not on any form. We practise what to do
+Just as important is the part that is not on any form. We practice what to do
 if a feeling gets big: how to breathe, how to ask for a pause, what words you
 want me to use. We choose something to bring, perhaps a photo or a piece of
 music, and we plan the day down to who is picking up the children.
@@ -97,7 +97,7 @@ sessions use that window. We look at what came up, what it might mean, and
 what you would like to do differently on an ordinary Tuesday at 5 p.m., when
 everyone is hungry and nobody is listening.
 
-Integration is also where we notice what did not shift, without judgement.
+Integration is also where we notice what did not shift, without judgment.
 Change is rarely a single moment; it is a handful of small choices repeated
 until they feel like yours.
 

@@ -11,7 +11,7 @@ class SignupForm(HoneypotMixin, forms.Form):
         label="Email",
         max_length=254,
         error_messages={
-            "required": "Enter your email address.",
+            "required": "Please enter your email address.",
             "invalid": "Enter a valid email address, like name@example.com.",
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),

@@ -34,10 +34,15 @@ def confirm_token(subscriber: Subscriber) -> str:
     )
 
 
-def confirm_token_read(token: str) -> tuple[int, int]:
-    """Return (subscriber id, opt-in time) or raise :class:`BadToken`."""
+def confirm_token_read(token: str, *, allow_expired: bool = False) -> tuple[int, int]:
+    """Return (subscriber id, opt-in time) or raise :class:`BadToken`.
+
+    ``allow_expired`` reads a link past its age, still checking its signature:
+    only to tell a reader who confirmed with it long ago that she is subscribed.
+    """
+    max_age = None if allow_expired else settings.NEWSLETTER_CONFIRM_MAX_AGE
     try:
-        data = signing.loads(token, salt=_CONFIRM_SALT, max_age=settings.NEWSLETTER_CONFIRM_MAX_AGE)
+        data = signing.loads(token, salt=_CONFIRM_SALT, max_age=max_age)
     except signing.SignatureExpired as exc:
         raise BadToken(expired=True) from exc
     except signing.BadSignature as exc:

@@ -22,12 +22,12 @@ from practice.mail import absolute_url
 from practice.pagecache import remember, shared_page
 from practice.ratelimit import rate_limited
 
-from . import services
+from . import consent, services
 from .consent import FAILURE_MESSAGE, SUCCESS_MESSAGE
 from .forms import SignupForm
-from .models import Article
+from .models import Article, Subscriber
 from .rendering import markdown_to_html
-from .tokens import BadToken, confirm_token_read, reader_token_read
+from .tokens import BadToken, reader_token_read
 
 ARTICLES_PER_PAGE = 10
 RATE_LIMITED = "Too many sign-ups have come from your connection. Please try again in an hour."
@@ -78,19 +78,29 @@ def _thanks_url() -> str:
 
 
 def _signup_failed(request: HttpRequest, form: SignupForm, *, status: int) -> HttpResponse:
+    """Say what went wrong, once: beside the field she can fix, or "Oops" for the rest.
+
+    A field's message (an empty or mistyped address) stands beside the field;
+    the "Oops" line is for what she cannot fix in the form (here: too many
+    sign-ups), and carries that reason under it.
+    """
+    failed = bool(form.non_field_errors())
     if _wants_json(request):
         errors = {
             name: [str(message) for message in messages] for name, messages in form.errors.items()
         }
         return JsonResponse(
-            {"ok": False, "message": FAILURE_MESSAGE, "errors": errors}, status=status
+            {"ok": False, "message": FAILURE_MESSAGE if failed else None, "errors": errors},
+            status=status,
         )
-    return render(request, "newsletter/signup.html", {"form": form, "failed": True}, status=status)
+    return render(
+        request, "newsletter/signup.html", {"form": form, "failed": failed}, status=status
+    )
 
 
 @require_safe
 def thanks(request: HttpRequest) -> HttpResponse:
-    return render(request, "newsletter/thanks.html")
+    return render(request, "newsletter/thanks.html", {"consent": consent})
 
 
 def _bad_link(request: HttpRequest, *, expired: bool = False) -> HttpResponse:
@@ -103,16 +113,20 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks her to press a button; only the POST confirms.
 
     Mail scanners that open every link in a message must not be able to
-    confirm an address someone else typed in.
+    confirm an address someone else typed in. A link she has used already
+    says so, on GET and on POST, rather than asking again.
     """
     try:
         if request.method != "POST":
-            confirm_token_read(token)
-            return render(request, "newsletter/confirm.html", {"token": token})
-        services.subscriber_confirm(token=token)
+            subscriber = services.subscriber_for_confirm_link(token=token)
+            if subscriber.status != Subscriber.Status.CONFIRMED:
+                return render(request, "newsletter/confirm.html", {"token": token})
+            confirmed_now = False
+        else:
+            _subscriber, confirmed_now = services.subscriber_confirm(token=token)
     except BadToken as exc:
         return _bad_link(request, expired=exc.expired)
-    return render(request, "newsletter/confirmed.html")
+    return render(request, "newsletter/confirmed.html", {"already": not confirmed_now})
 
 
 @csrf_exempt

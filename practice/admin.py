@@ -1,14 +1,27 @@
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 
 from .admin_audit import AuditedAdminMixin
+from .admin_invitations import portal_invitation_panel
 from .admin_mixins import ReadOnlyAdminMixin
+from .admin_site import Section
+from .calendar.display import in_practice_time
+from .client_panels import client_panels_shown
+from .invitations import client_invite
 from .models import AuditEvent, Client, PracticeProfile, User, WorkerHeartbeat
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    workspace_section = Section.SETTINGS
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active"]
     search_fields = ["email", "first_name", "last_name"]
@@ -26,6 +39,9 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(PracticeProfile)
 class PracticeProfileAdmin(admin.ModelAdmin):
+    # Links typed without a scheme are taken as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    workspace_section = Section.SETTINGS
     fieldsets = (
         ("The practice", {"fields": ("practice_name", "tagline", "time_zone", "terms_version")}),
         (
@@ -53,6 +69,7 @@ class PracticeProfileAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        ("Video calls", {"fields": ("video_room_url",)}),
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -64,6 +81,8 @@ class PracticeProfileAdmin(admin.ModelAdmin):
 
 @admin.register(Client)
 class ClientAdmin(AuditedAdminMixin):
+    workspace_section = Section.CLIENTS
+    change_form_template = "practice/admin/client_change_form.html"
     list_display = ["full_name", "email", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["first_name", "last_name", "preferred_name", "email"]
@@ -72,13 +91,92 @@ class ClientAdmin(AuditedAdminMixin):
     fieldsets = (
         (None, {"fields": ("first_name", "last_name", "preferred_name", "status")}),
         ("Contact", {"fields": ("email", "phone", "date_of_birth")}),
+        # She keeps these up to date on /portal/profile/ (and her intake asks them).
+        (
+            "Where she lives and who to call",
+            {
+                "fields": (
+                    "state",
+                    "time_zone",
+                    "emergency_contact_name",
+                    "emergency_contact_phone",
+                    "emergency_contact_relationship",
+                    "support_person_name",
+                    "support_person_phone",
+                    "support_person_email",
+                )
+            },
+        ),
         ("Portal", {"fields": ("user",)}),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
 
+    # --- The portal invitation (practice/invitations.py) ----------------------
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Client | None = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context["portal_invitation"] = portal_invitation_panel(
+                obj,
+                invite_url=reverse("admin:practice_client_invite", args=[obj.pk])
+                if self.has_change_permission(request, obj)
+                else "",
+            )
+            # Her record at a glance (practice/client_panels.py), on the GET
+            # that change_view audits: that one "view" line covers every
+            # panel's reads. A form sent back with errors shows the form alone.
+            if request.method == "GET":
+                context["client_panels"] = client_panels_shown(
+                    request, client=obj, now=timezone.now()
+                )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self) -> list[URLPattern]:
+        # Before the inherited patterns, whose "<object_id>/" would take it.
+        return [
+            path(
+                "<path:object_id>/invite/",
+                self.admin_site.admin_view(self.invite_view),
+                name="practice_client_invite",
+            ),
+            *super().get_urls(),
+        ]
+
+    def invite_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            self.message_user(request, "That client no longer exists.", messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:practice_client_changelist"))
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        back = HttpResponseRedirect(reverse("admin:practice_client_change", args=[obj.pk]))
+        if request.method != "POST":
+            return back
+        try:
+            invitation = client_invite(client=obj, actor=request.user)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            self.message_user(request, exc.messages[0], messages.ERROR)
+            return back
+        self.message_user(
+            request,
+            f"Portal invitation sent to {obj.email}. The link works until "
+            f"{in_practice_time(invitation.expires_at)}.",
+            messages.SUCCESS,
+        )
+        return back
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # For an inspection or a question about who saw a record, not for her day.
+    workspace_section = Section.SYSTEM
     list_display = ["at", "actor", "action", "object_type", "object_id", "client", "ip_address"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "actor__email"]
@@ -89,5 +187,6 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    workspace_section = Section.SYSTEM
     # Written by the workers themselves; /healthz reads only the newest.
     list_display = ["hostname", "seen_at"]

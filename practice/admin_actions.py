@@ -1,4 +1,5 @@
-"""One shape for admin actions that move each selected row through a service."""
+"""One shape for admin actions that move each selected row through a service,
+and the one way an admin page names who acted."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+
+from .models import User
+
+
+def admin_actor(request: HttpRequest) -> User | None:
+    """The staff member acting, for a service's ``actor`` (``None`` if no one is signed in)."""
+    return request.user if isinstance(request.user, User) else None
 
 
 def service_action(

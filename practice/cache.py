@@ -2,9 +2,12 @@
 
 Redis holds only what can be lost: cached pages and slots, the practice
 profile, rate-limit counters and the outbox's doorbell. So when it cannot be
-reached, every cache call behaves as a miss (``get`` gives the default, ``add``
-and ``touch`` store nothing, ``incr`` raises ``ValueError`` as for a missing
-key) and the caller computes the value from the database instead.
+reached, every cache call behaves as a miss (``get`` gives the default,
+``touch`` stores nothing, ``incr`` raises ``ValueError`` as for a missing key)
+and the caller computes the value from the database instead. ``add`` answers
+"added" without storing: a lock or once-only flag kept in the cache is taken
+by everyone, so nothing waits on it (allauth's login rate limit, the outbox's
+doorbell, which then rings the broker directly).
 
 The outage is logged once when it starts and once when it ends, not on every
 call; and for ``CACHE_OUTAGE_BACKOFF_SECONDS`` after a failure this process
@@ -96,7 +99,10 @@ class ResilientRedisCacheClient(RedisCacheClient):
             client = self._clients[index] = django_client._client(connection_pool=pool)
         return client
 
-    add = _guarded("add", lambda key, value, timeout: False)
+    # "Added": whoever uses add() as a lock or a once-only flag goes ahead
+    # uncoordinated rather than waiting for a lock nobody can hold (allauth's
+    # rate limiter would answer every sign-in 429 after a second's wait).
+    add = _guarded("add", lambda key, value, timeout: True)
     get = _guarded("get", lambda key, default: default)
     set = _guarded("set", lambda key, value, timeout: None)
     touch = _guarded("touch", lambda key, timeout: False)

@@ -13,10 +13,12 @@ repeat a health answer. Links to the app carry the detail instead.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from email.message import Message
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEText
 from django.template.loader import render_to_string
 
 from .identity import practice_profile
@@ -52,8 +54,35 @@ def build_email(
     )
     message.attach_alternative(html, "text/html")
     for filename, content, mimetype in attachments:
-        message.attach(filename, content, mimetype)
+        if ";" in mimetype:
+            message.attach(_text_attachment(filename, content, mimetype))
+        else:
+            message.attach(filename, content, mimetype)
     return message
+
+
+def _text_attachment(filename: str, content: bytes | str, mimetype: str) -> SafeMIMEText:
+    """A text attachment whose Content-Type keeps the parameters ``mimetype`` gives.
+
+    ``EmailMessage.attach`` takes a bare type only: a calendar file needs its
+    iTIP method beside it (``text/calendar; charset="utf-8"; method=REQUEST``,
+    RFC 6047 section 2.4), which mail clients read to offer "add to calendar"
+    or to remove a cancelled event.
+    """
+    header = Message()
+    header["Content-Type"] = mimetype
+    maintype, subtype = header.get_content_maintype(), header.get_content_subtype()
+    if maintype != "text":
+        raise ValueError(f"a type with parameters must be text/*, not {mimetype!r}")
+    text = content.decode() if isinstance(content, bytes) else content
+    part = SafeMIMEText(text, subtype, settings.DEFAULT_CHARSET)
+    # The text is sent as UTF-8 (its charset parameter says so); the other
+    # parameters follow it unquoted, as RFC 5545 section 8.1 writes them.
+    for name, value in (header.get_params() or [])[1:]:
+        if name.lower() != "charset":
+            part.set_param(name, str(value), requote=False)
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
 
 
 def _from_address(practice_email: str) -> str:

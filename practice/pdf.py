@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 
@@ -35,6 +36,27 @@ def _static_base() -> str:
     return f"{settings.SITE_URL}{settings.STATIC_URL}"
 
 
+def _static_file(name: str) -> str | None:
+    """The file on disk behind a static URL's name, or ``None``.
+
+    In development ``{% static %}`` gives the source name, which the finders
+    know. In production the manifest storage gives the hashed name
+    (``css/pdf.9e2f7a701659.css``), which only exists where collectstatic
+    wrote it: the storage's own folder.
+    """
+    try:
+        path = finders.find(name)
+    except SuspiciousFileOperation:
+        return None
+    if path:
+        return str(path)
+    try:
+        stored = staticfiles_storage.path(name)
+    except (NotImplementedError, SuspiciousFileOperation):
+        return None
+    return stored if Path(stored).is_file() else None
+
+
 def _fetcher() -> Any:
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -42,10 +64,7 @@ def _fetcher() -> Any:
         def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
             base = _static_base()
             if url.startswith(base):
-                try:
-                    path = finders.find(url[len(base) :].split("?")[0])
-                except SuspiciousFileOperation:
-                    path = None
+                path = _static_file(url[len(base) :].split("?")[0])
                 if path:
                     mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
                     return URLFetcherResponse(

@@ -72,7 +72,6 @@ else:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 
 
-
 def _dev_field_encryption_key() -> str:
     # The quick start's key for clinical text, kept beside the database it
     # protects; production gives its own (see the README).
@@ -113,7 +112,8 @@ INSTALLED_APPS = [
     "consultations",
     "kap_sessions",
     "newsletter",
-    "django.contrib.admin",
+    # Django's admin, arranged as the therapist's workspace (practice/admin_site.py).
+    "practice.admin_apps.WorkspaceAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -163,6 +163,8 @@ TEMPLATES = [
         },
     },
 ]
+# Labels without a trailing colon on the site; the admin keeps its own (practice/forms.py).
+FORM_RENDERER = "practice.forms.PracticeFormRenderer"
 
 # --- Database ----------------------------------------------------------------
 
@@ -314,7 +316,9 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "home"
+# Where a client lands after signing in: her portal. Staff go to the admin
+# (practice.adapters.AccountAdapter.get_login_redirect_url).
+LOGIN_REDIRECT_URL = "/portal/"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -335,6 +339,8 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Clients get their portal login from the therapist; nobody signs up alone.
 ACCOUNT_ALLOW_SIGNUPS = env.bool("ACCOUNT_ALLOW_SIGNUPS", default=False)
+# How long the link in a portal invitation works (practice/invitations.py).
+CLIENT_INVITATION_DAYS = env.int("CLIENT_INVITATION_DAYS", default=7)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Practice")
 
@@ -376,6 +382,8 @@ except (ZoneInfoNotFoundError, ValueError) as exc:
 TIME_ZONE = PRACTICE_TIME_ZONE
 USE_I18N = True
 USE_TZ = True
+# "9:00 AM", "Tue, Jan 5, 2027": how the admin writes and reads dates and times.
+FORMAT_MODULE_PATH = ["practice.formats"]
 
 # --- Static files ----------------------------------------------------------
 
@@ -385,6 +393,12 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Signed consents, letters and uploads about clients: outside MEDIA_ROOT and
+# STATIC_ROOT, served only by the audited view (practice/private_files.py,
+# whose system check refuses a root inside either). Created on first write.
+PRIVATE_FILES_ROOT = Path(env.str("PRIVATE_FILES_ROOT", default=str(VAR_DIR / "private")))
+# The largest upload kept, in bytes (checked by content: PDF, PNG, JPEG only).
+PRIVATE_UPLOAD_MAX_BYTES = env.int("PRIVATE_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -440,6 +454,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # WeasyPrint tells every step of every PDF at INFO (eight lines a PDF).
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }
 
@@ -499,4 +515,6 @@ RATE_LIMITS: dict[str, tuple[int, int]] = {
         env.int("NEWSLETTER_SIGNUP_RATE_LIMIT", default=10),
         env.int("NEWSLETTER_SIGNUP_RATE_WINDOW", default=60 * 60),
     ),
+    # "Send me a new link" on an expired or spent portal invitation.
+    "invitation_renew": (env.int("INVITATION_RENEW_RATE_LIMIT", default=5), 60 * 60),
 }

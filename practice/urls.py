@@ -3,14 +3,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import invitation_views, views
 
 # The admin's own login form is replaced by allauth's, so staff logins get the
 # same rate limits and second factor as every other login.
+# (admin.site is the workspace: practice/admin_site.py.)
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
-admin.site.site_header = "Practice workspace"
-admin.site.site_title = "Practice workspace"
-admin.site.index_title = "Today"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,6 +17,18 @@ urlpatterns = [
     path("terms/", views.terms, name="terms"),
     path("privacy/", views.privacy, name="privacy"),
     path("healthz", views.healthz, name="healthz"),
+    # A portal invitation's link, beside allauth's pages (practice/invitation_views.py).
+    path("accounts/welcome/", invitation_views.invitation_welcome, name="invitation_welcome"),
+    path(
+        "accounts/welcome/<str:token>/",
+        invitation_views.invitation_accept,
+        name="invitation_accept",
+    ),
+    path(
+        "accounts/welcome/<str:token>/new/",
+        invitation_views.invitation_renew,
+        name="invitation_renew",
+    ),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     *[path("", include(module)) for module in settings.PRACTICE_APP_URLCONFS],

@@ -25,6 +25,7 @@ from .screening import (
     ScreeningAnswer,
     ScreeningAssignment,
     ScreeningResponse,
+    ScreeningSettings,
     ScreeningStatus,
 )
 
@@ -58,6 +59,7 @@ __all__ = [
     "ScreeningAnswer",
     "ScreeningAssignment",
     "ScreeningResponse",
+    "ScreeningSettings",
     "ScreeningStatus",
     "SubstanceUse",
 ]

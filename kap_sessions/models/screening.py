@@ -17,13 +17,14 @@ writes them.
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from kap_sessions.instruments import INSTRUMENTS, Instrument, instrument_for
+from kap_sessions.instruments import EPDS, INSTRUMENTS, EPDSCutoffs, Instrument, instrument_for
 from practice.models import Client
 from practice.transitions import Transitions
 
@@ -89,6 +90,9 @@ class ScreeningAssignment(Transitions):
                 fields=["client", "status", "due_on"], name="kap_screening_assign_open_idx"
             ),
         ]
+        # What the therapist calls them: the sidebar's "Questionnaires".
+        verbose_name = "questionnaire"
+        verbose_name_plural = "questionnaires"
 
     def __str__(self) -> str:
         return f"Questionnaire #{self.pk} ({self.get_status_display()}) due {self.due_on}"
@@ -109,6 +113,35 @@ class ScreeningResponseQuerySet(models.QuerySet["ScreeningResponse"]):
     def for_client(self, client: Client, instrument: str) -> ScreeningResponseQuerySet:
         """Her results on one instrument, newest first (the trend the therapist reads)."""
         return self.filter(client=client, instrument=instrument).order_by("-completed_at", "-id")
+
+    def with_change_since_last(self) -> ScreeningResponseQuerySet:
+        """Annotate ``previous_total`` and ``change_since_last`` (``None`` for her first).
+
+        "The last one" is her response to the same instrument just before this
+        one, looked up by a correlated subquery on the (client, instrument,
+        -completed_at) index: still one query for a whole list, and right
+        whatever else filters the list (a window over the rows shown would
+        count only those).
+        """
+        earlier = (
+            self.model._default_manager.filter(
+                client=models.OuterRef("client"), instrument=models.OuterRef("instrument")
+            )
+            .filter(
+                models.Q(completed_at__lt=models.OuterRef("completed_at"))
+                | models.Q(
+                    completed_at=models.OuterRef("completed_at"), pk__lt=models.OuterRef("pk")
+                )
+            )
+            .order_by("-completed_at", "-id")
+            .values("total")[:1]
+        )
+        return self.annotate(
+            previous_total=models.Subquery(earlier, output_field=models.IntegerField()),
+            change_since_last=models.ExpressionWrapper(
+                models.F("total") - models.F("previous_total"), output_field=models.IntegerField()
+            ),
+        )
 
 
 class ScreeningResponse(models.Model):
@@ -189,3 +222,71 @@ class ScreeningAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"Item {self.item_number} of response #{self.response_id}"
+
+
+EPDS_CUTOFFS_MESSAGE = (
+    "The EPDS cut-offs must be at least 1, at most 30, and probable no lower than possible."
+)
+
+
+class ScreeningSettings(models.Model):
+    """The practice's scoring choices (one row): the EPDS cut-offs.
+
+    The EPDS has no published bands, only cut-offs, and practices differ on
+    them (10 and 13 are the published ones and the defaults). A change
+    applies to questionnaires answered from then on: a response keeps the
+    band it was given when she answered.
+    """
+
+    epds_possible = models.PositiveSmallIntegerField(
+        "EPDS: possible depression from",
+        default=10,
+        help_text="An EPDS total at or above this reads as possible depression.",
+    )
+    epds_probable = models.PositiveSmallIntegerField(
+        "EPDS: probable depression from",
+        default=13,
+        help_text="An EPDS total at or above this reads as probable depression.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "screening settings"
+        verbose_name_plural = "screening settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pk=1), name="kap_sessions_screeningsettings_singleton"
+            ),
+            # EPDSCutoffs' rule, so a row written past the form is refused too.
+            models.CheckConstraint(
+                condition=models.Q(
+                    epds_possible__gte=1,
+                    epds_probable__gte=models.F("epds_possible"),
+                    epds_probable__lte=EPDS.max_total,
+                ),
+                name="kap_sessions_screeningsettings_epds_cutoffs_ordered",
+                violation_error_message=EPDS_CUTOFFS_MESSAGE,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Screening settings"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # The scoring's own rule decides (EPDSCutoffs); the message goes by the
+        # field, and Django then skips the constraint that would repeat it.
+        super().clean()
+        if self.epds_possible is None or self.epds_probable is None:
+            return
+        try:
+            self.epds_cutoffs  # noqa: B018  (built for its check)
+        except ValueError as exc:
+            raise ValidationError({"epds_probable": EPDS_CUTOFFS_MESSAGE}) from exc
+
+    @property
+    def epds_cutoffs(self) -> EPDSCutoffs:
+        return EPDSCutoffs(possible=self.epds_possible, probable=self.epds_probable)

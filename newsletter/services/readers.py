@@ -223,23 +223,54 @@ def subscriber_for_token(*, token: str) -> Subscriber:
     return _subscriber_by_token(token)
 
 
-@transaction.atomic(durable=True)
-def subscriber_confirm(*, token: str) -> Subscriber:
-    """Confirm the opt-in a confirmation link was sent for.
+def _confirm_link_reader(token: str, *, lock: bool) -> Subscriber:
+    """The reader a confirmation link is for, while it stands for her current opt-in.
 
-    Raises ``BadToken`` for an altered or expired link, a reader who is gone,
-    or a link from an earlier opt-in than her current one. Confirming twice
-    is harmless.
+    Raises ``BadToken`` for an altered link, a reader who is gone or has left,
+    or a link from an earlier opt-in than her current one; an expired link
+    raises ``BadToken(expired=True)`` unless she has confirmed already, so a
+    used link opened again, even months later, still says she is subscribed.
     """
-    subscriber_id, opted_in_at = confirm_token_read(token)
-    subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+    try:
+        subscriber_id, opted_in_at = confirm_token_read(token)
+        expired = False
+    except BadToken as exc:
+        if not exc.expired:
+            raise
+        subscriber_id, opted_in_at = confirm_token_read(token, allow_expired=True)
+        expired = True
+    readers = Subscriber.objects.select_for_update() if lock else Subscriber.objects.all()
+    subscriber = readers.filter(pk=subscriber_id).first()
     if subscriber is None or int(subscriber.consent_at.timestamp()) != opted_in_at:
-        raise BadToken
+        raise BadToken(expired=expired)
     if subscriber.status == Subscriber.Status.CONFIRMED:
         return subscriber
-    if subscriber.status != Subscriber.Status.PENDING:
-        raise BadToken
-    return subscriber_transition(subscriber=subscriber, to=Subscriber.Status.CONFIRMED)
+    if expired or subscriber.status != Subscriber.Status.PENDING:
+        raise BadToken(expired=expired)
+    return subscriber
+
+
+def subscriber_for_confirm_link(*, token: str) -> Subscriber:
+    """The reader a confirmation link is for (pending or confirmed), changing nothing.
+
+    Raises ``BadToken`` as :func:`subscriber_confirm` does.
+    """
+    return _confirm_link_reader(token, lock=False)
+
+
+@transaction.atomic(durable=True)
+def subscriber_confirm(*, token: str) -> tuple[Subscriber, bool]:
+    """Confirm the opt-in a confirmation link was sent for.
+
+    Returns her row and whether this call confirmed her: ``False`` when she
+    had already (confirming twice is harmless and changes nothing). Raises
+    ``BadToken`` for an altered or expired link, a reader who is gone, or a
+    link from an earlier opt-in than her current one.
+    """
+    subscriber = _confirm_link_reader(token, lock=True)
+    if subscriber.status == Subscriber.Status.CONFIRMED:
+        return subscriber, False
+    return subscriber_transition(subscriber=subscriber, to=Subscriber.Status.CONFIRMED), True
 
 
 @transaction.atomic(durable=True)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AdminTimeWidget
+from django.db import models
 from django.http import HttpRequest
+from django.utils.formats import time_format
+from django.utils.html import format_html
 
 from practice.admin_actions import service_action
+from practice.admin_site import Section
 
+from .display import AppointmentWith, appointments_with
 from .models import (
     Appointment,
     AppointmentKind,
@@ -20,8 +28,27 @@ from .models import (
 from .services import SlotUnavailable, appointment_book, appointment_transition
 
 
+class TimeOfDayWidget(AdminTimeWidget):
+    """A time of day as she reads it, "9:00 AM" (no seconds, no leading zero).
+
+    Typed back as "9:00 AM", "9 am" or "09:00": the formats' ``TIME_INPUT_FORMATS``.
+    """
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, time):
+            return time_format(value)
+        return super().format_value(value)  # type: ignore[no-any-return]
+
+
+TIME_OF_DAY: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+    models.TimeField: {"widget": TimeOfDayWidget}
+}
+
+
 @admin.register(WeeklyHours)
 class WeeklyHoursAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    workspace_section = Section.CALENDAR
+    formfield_overrides = TIME_OF_DAY
     list_display = ["__str__", "weekday", "start_time", "end_time"]
     list_editable = ["start_time", "end_time"]
     list_filter = ["weekday"]
@@ -29,6 +56,8 @@ class WeeklyHoursAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(AvailabilityException)
 class AvailabilityExceptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    workspace_section = Section.CALENDAR
+    formfield_overrides = TIME_OF_DAY
     list_display = ["__str__", "effect", "first_day", "last_day", "start_time", "end_time", "note"]
     list_filter = ["effect"]
     date_hierarchy = "first_day"
@@ -36,6 +65,7 @@ class AvailabilityExceptionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(KindSettings)
 class KindSettingsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    workspace_section = Section.CALENDAR
     list_display = [
         "kind",
         "duration_minutes",
@@ -92,11 +122,26 @@ def _status_action(to: str, label: str):  # type: ignore[no-untyped-def]
     )
 
 
+class AppointmentChangeList(ChangeList):
+    """The change list, with who each appointment on the page is with.
+
+    Asked once for the whole page (``appointments_with``: a query per kind, not
+    per row) and kept on each row for the "With" column.
+    """
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        found = appointments_with(self.result_list)
+        for appointment in self.result_list:
+            appointment.shown_with = found[appointment.pk]
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Every kind of appointment. Free consultations are managed from their own list."""
 
-    list_display = ["start", "end", "kind", "status", "client", "title"]
+    workspace_section = Section.CALENDAR
+    list_display = ["start", "end", "kind", "status", "with_display", "mode"]
     list_filter = ["kind", "status"]
     date_hierarchy = "start"
     list_select_related = ["client"]
@@ -107,6 +152,20 @@ class AppointmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         _status_action(Appointment.Status.COMPLETED, "Mark completed"),
         _status_action(Appointment.Status.NO_SHOW, "Mark no-show"),
     ]
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return AppointmentChangeList
+
+    @admin.display(description="With")
+    def with_display(self, obj: Appointment) -> str:
+        shown: AppointmentWith | None = getattr(obj, "shown_with", None)
+        if shown is None:  # the change page: one appointment
+            shown = appointments_with([obj])[obj.pk]
+        if not shown.record_url:
+            return shown.name
+        return format_html(
+            '{} (<a href="{}">{}</a>)', shown.name, shown.record_url, shown.record_label.lower()
+        )
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
@@ -121,13 +180,22 @@ class AppointmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         # right.
         if obj is None:
             return []
-        return ["kind", "start", "end", "status", "status_changed_at", "rescheduled_to"]
+        return [
+            "kind",
+            "with_display",
+            "start",
+            "end",
+            "status",
+            "status_changed_at",
+            "rescheduled_to",
+        ]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["kind", "start", "client", "title"]
         return [
             "kind",
+            "with_display",
             "start",
             "end",
             "status",

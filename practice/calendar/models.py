@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
 
 from practice.transitions import Transitions
 
@@ -167,7 +168,9 @@ class WeeklyHours(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+        # "Monday 9:00 AM–5:00 PM", in the admin's formats (practice/formats).
+        start, end = time_format(self.start_time), time_format(self.end_time)
+        return f"{self.get_weekday_display()} {start}–{end}"
 
 
 class AvailabilityException(models.Model):
@@ -215,12 +218,12 @@ class AvailabilityException(models.Model):
 
     def __str__(self) -> str:
         days = (
-            f"{self.first_day:%Y-%m-%d}"
+            date_format(self.first_day)
             if self.first_day == self.last_day
-            else f"{self.first_day:%Y-%m-%d}–{self.last_day:%Y-%m-%d}"
+            else f"{date_format(self.first_day)} – {date_format(self.last_day)}"
         )
         hours = (
-            f" {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+            f" {time_format(self.start_time)}–{time_format(self.end_time)}"
             if self.start_time and self.end_time
             else ""
         )

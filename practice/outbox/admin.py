@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from practice.admin_actions import service_action
+from practice.admin_site import Section
 
 from .models import OutboxMessage
 from .services import outbox_retry
@@ -13,6 +14,8 @@ from .services import outbox_retry
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    # Hers to watch: a failed email is sent again from here (the Today page links it).
+    workspace_section = Section.SETTINGS
     list_display = [
         "kind",
         "status",

@@ -1,6 +1,10 @@
 // The newsletter sign-up, in place: the form posts in the background and is
-// replaced by the thank-you line, with no page load. Without this file the
-// same form posts normally and the server answers with a page.
+// replaced by the thank-you and the next step, with no page load. Without
+// this file the same form posts normally and the server answers with a page.
+//
+// Each message is shown once: a field's message beside its field, and the
+// "Oops" box only for what she cannot fix in the form (the server failed,
+// the connection was lost, too many sign-ups).
 (function () {
   "use strict";
 
@@ -26,16 +30,26 @@
     });
   }
 
-  function showErrors(block, message, errors) {
+  // The "Oops" box, with the reasons under it (none, or one per line).
+  function showFailure(block, message, reasons) {
     var box = block.querySelector("[data-signup-error]");
     var list = block.querySelector("[data-signup-error-list]");
-    box.querySelector(".signup-error-title").textContent = message;
-    Object.keys(errors || {}).forEach(function (name) {
-      errors[name].forEach(function (text) {
-        var item = document.createElement("li");
-        item.textContent = text;
-        list.appendChild(item);
-      });
+    if (message) {
+      box.querySelector(".signup-error-title").textContent = message;
+    }
+    reasons.forEach(function (text) {
+      var item = document.createElement("li");
+      item.textContent = text;
+      list.appendChild(item);
+    });
+    show(box, true);
+  }
+
+  function showErrors(block, data) {
+    var errors = data.errors || {};
+    var placed = 0;
+    var unplaced = [];
+    Object.keys(errors).forEach(function (name) {
       var input = block.querySelector('[data-signup-field="' + name + '"]');
       var slot = block.querySelector('[data-signup-field-error="' + name + '"]');
       if (input && slot) {
@@ -43,9 +57,15 @@
         show(slot, true);
         input.setAttribute("aria-invalid", "true");
         input.setAttribute("aria-describedby", slot.id);
+        placed += 1;
+      } else {
+        unplaced = unplaced.concat(errors[name]);
       }
     });
-    show(box, true);
+    // Nothing she can fix in a field: then it is the "Oops" box's to say.
+    if (data.message || unplaced.length || !placed) {
+      showFailure(block, data.message, unplaced);
+    }
     var first = block.querySelector('[aria-invalid="true"]');
     if (first) {
       first.focus();
@@ -64,6 +84,7 @@
     if (!form || !window.fetch || !window.FormData) {
       return;
     }
+    var box = block.querySelector("[data-signup-error]");
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var button = form.querySelector("button[type=submit]");
@@ -75,22 +96,29 @@
         headers: { Accept: "application/json" },
         credentials: "same-origin",
       })
-        .then(function (response) {
-          return response.json().catch(function () {
-            return { ok: false, message: block.querySelector(".signup-error-title").textContent, errors: {} };
-          });
-        })
+        .then(
+          function (response) {
+            // A server error page is not JSON: the "Oops" alone.
+            return response.json().catch(function () {
+              return { ok: false, message: null, errors: {} };
+            });
+          },
+          function () {
+            // No answer at all: offline, or the connection dropped. Her
+            // typing stays in the form for another try.
+            return {
+              ok: false,
+              message: null,
+              errors: { __all__: [box.getAttribute("data-connection-lost")] },
+            };
+          }
+        )
         .then(function (data) {
           if (data.ok) {
             succeed(block, form);
           } else {
-            showErrors(block, data.message, data.errors);
+            showErrors(block, data);
           }
-        })
-        .catch(function () {
-          // Offline, or the server did not answer: let the browser post the
-          // form itself and show the server's page.
-          form.submit();
         })
         .finally(function () {
           button.disabled = false;

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from consultations.models import Consultation
 from practice.models import Appointment, AuditEvent, Client
@@ -17,8 +18,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("weekly_hours", "fr
 LIST = "/admin/consultations/consultation/"
 
 
-def consultation_at(start, **fields):  # type: ignore[no-untyped-def]
-    return ConsultationFactory(appointment=AppointmentFactory(start=start), **fields)
+def consultation_at(start, mode="video", **fields):  # type: ignore[no-untyped-def]
+    return ConsultationFactory(appointment=AppointmentFactory(start=start, mode=mode), **fields)
 
 
 def test_the_list_puts_upcoming_first_soonest_at_the_top(admin_client_mfa):
@@ -233,3 +234,359 @@ def test_calendar_actions_leave_consultations_to_their_own_list(admin_client_mfa
     assert "change free consultations from the consultations list" in response.content.decode()
     consultation.appointment.refresh_from_db()
     assert consultation.appointment.status == "booked"
+
+
+# --- A consultation's page: its buttons, her time, her phone, call notes ---------
+
+
+def change_url(consultation) -> str:  # type: ignore[no-untyped-def]
+    return f"{LIST}{consultation.pk}/change/"
+
+
+def step_url(consultation, step: str) -> str:  # type: ignore[no-untyped-def]
+    return f"{LIST}{consultation.pk}/{step}/"
+
+
+def steps_shown(response) -> list[str]:  # type: ignore[no-untyped-def]
+    return [step["name"] for step in response.context["next_steps"]]
+
+
+def messages_of(response) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(message) for message in response.context["messages"]]
+
+
+def change_form_data(consultation, **overrides: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    data = {
+        "first_name": consultation.first_name,
+        "last_name": consultation.last_name,
+        "email": consultation.email,
+        "phone": consultation.phone,
+        "preferred_contact": consultation.preferred_contact,
+        "call_notes": consultation.call_notes,
+        "meeting_mode": consultation.appointment.mode,
+        "video_url": consultation.appointment.video_url,
+        "_save": "Save",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def video_room(practice_profile):  # type: ignore[no-untyped-def]
+    practice_profile.video_room_url = "https://video.example/harbor-light"
+    practice_profile.save()
+    return practice_profile.video_room_url
+
+
+def test_an_upcoming_video_call_offers_the_link_conversion_and_cancelling(
+    admin_client_mfa, video_room
+):
+    consultation = consultation_at(FIRST_SLOT)
+
+    response = admin_client_mfa.get(change_url(consultation))
+
+    assert steps_shown(response) == ["send_video_link", "convert", "cancel"]
+    html = response.content.decode()
+    assert f'action="{step_url(consultation, "send-video-link")}"' in html
+    assert "csrfmiddlewaretoken" in html.split(step_url(consultation, "cancel"))[1][:300]
+
+
+def test_an_upcoming_call_without_a_video_link_offers_no_send_button(admin_client_mfa):
+    video = consultation_at(FIRST_SLOT)
+    phone = consultation_at(FIRST_SLOT + timedelta(hours=1), mode="phone")
+
+    no_room = admin_client_mfa.get(change_url(video))
+    by_phone = admin_client_mfa.get(change_url(phone))
+
+    assert steps_shown(no_room) == ["convert", "cancel"]
+    assert "No link yet: add your video room" in no_room.content.decode()
+    assert steps_shown(by_phone) == ["convert", "cancel"]
+
+
+def test_a_call_that_has_started_offers_completed_and_no_show_not_cancel(
+    admin_client_mfa, therapist, video_room
+):
+    consultation = consultation_at(FIRST_SLOT)
+
+    with time_machine.travel(FIRST_SLOT + timedelta(minutes=5), tick=False):
+        admin_client_mfa.force_login(therapist)
+        response = admin_client_mfa.get(change_url(consultation))
+
+    assert steps_shown(response) == ["complete", "no_show", "convert"]
+
+
+def test_a_finished_and_converted_consultation_offers_no_buttons(admin_client_mfa, therapist):
+    consultation = consultation_at(FIRST_SLOT)
+    consultation.client = Client.objects.create(first_name="A", last_name="B", email="a@b.example")
+    consultation.save()
+    Appointment.objects.filter(pk=consultation.appointment_id).update(status="completed")
+
+    with time_machine.travel(FIRST_SLOT + timedelta(hours=1), tick=False):
+        admin_client_mfa.force_login(therapist)
+        response = admin_client_mfa.get(change_url(consultation))
+
+    assert steps_shown(response) == []
+    assert "Next steps" not in response.content.decode()
+
+
+@pytest.mark.parametrize(("step", "status"), [("complete", "completed"), ("no-show", "no_show")])
+def test_the_mark_buttons_mark_a_started_call_and_go_back_to_it(
+    admin_client_mfa, therapist, step, status
+):
+    consultation = consultation_at(FIRST_SLOT)
+
+    with time_machine.travel(FIRST_SLOT + timedelta(minutes=25), tick=False):
+        admin_client_mfa.force_login(therapist)
+        response = admin_client_mfa.post(step_url(consultation, step), follow=True)
+
+    consultation.appointment.refresh_from_db()
+    assert consultation.appointment.status == status
+    assert response.redirect_chain == [(change_url(consultation), 302)]
+    label = "completed" if status == "completed" else "no-show"
+    assert messages_of(response) == [f"Marked {label}."]
+
+
+def test_a_second_click_on_completed_says_so_instead_of_failing(admin_client_mfa, therapist):
+    consultation = consultation_at(FIRST_SLOT)
+
+    with time_machine.travel(FIRST_SLOT + timedelta(minutes=25), tick=False):
+        admin_client_mfa.force_login(therapist)
+        admin_client_mfa.post(step_url(consultation, "complete"), follow=True)
+        again = admin_client_mfa.post(step_url(consultation, "complete"), follow=True)
+        stale = admin_client_mfa.post(step_url(consultation, "no-show"), follow=True)
+
+    assert again.status_code == 200
+    assert messages_of(again) == ["Nothing changed: this consultation is already completed."]
+    assert messages_of(stale) == ["Nothing changed: this consultation is already completed."]
+    consultation.appointment.refresh_from_db()
+    assert consultation.appointment.status == "completed"
+
+
+def test_marking_a_call_before_it_starts_is_refused_kindly(admin_client_mfa):
+    consultation = consultation_at(FIRST_SLOT)
+
+    response = admin_client_mfa.post(step_url(consultation, "complete"), follow=True)
+
+    assert messages_of(response) == ["Nothing changed: the call has not started yet."]
+    consultation.appointment.refresh_from_db()
+    assert consultation.appointment.status == "booked"
+
+
+def test_the_cancel_button_asks_for_a_note_then_cancels_and_goes_back(
+    admin_client_mfa, django_capture_on_commit_callbacks, eager_tasks, mailoutbox
+):
+    consultation = consultation_at(FIRST_SLOT, email="ada@example.com")
+
+    asked = admin_client_mfa.post(step_url(consultation, "cancel"))
+    with django_capture_on_commit_callbacks(execute=True):
+        done = admin_client_mfa.post(
+            step_url(consultation, "cancel"),
+            {"apply": "1", "note": "I am ill this week."},
+            follow=True,
+        )
+
+    asked_html = asked.content.decode()
+    assert "A note to her" in asked_html
+    assert "Tue, Jan 5, 9:00 AM (Pacific time, Los Angeles)" in asked_html
+    assert done.redirect_chain == [(change_url(consultation), 302)]
+    assert messages_of(done) == ["Cancelled; she has been emailed and the time is free again."]
+    consultation.refresh_from_db()
+    assert (consultation.appointment.status, consultation.cancel_note) == (
+        "cancelled",
+        "I am ill this week.",
+    )
+    to_her = [m for m in mailoutbox if m.to == ["ada@example.com"]]
+    assert len(to_her) == 1
+    assert "I am ill this week." in to_her[0].body
+
+
+def test_cancelling_twice_says_it_is_already_cancelled(
+    admin_client_mfa, django_capture_on_commit_callbacks, eager_tasks, mailoutbox
+):
+    consultation = consultation_at(FIRST_SLOT, email="ada@example.com")
+    cancel = {"apply": "1", "note": ""}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client_mfa.post(step_url(consultation, "cancel"), cancel, follow=True)
+        again = admin_client_mfa.post(step_url(consultation, "cancel"), cancel, follow=True)
+
+    assert messages_of(again) == ["Nothing changed: this consultation is already cancelled."]
+    assert len([m for m in mailoutbox if m.to == ["ada@example.com"]]) == 1
+
+
+def test_the_convert_button_links_her_record_once(admin_client_mfa, therapist):
+    consultation = consultation_at(FIRST_SLOT, first_name="Ada", email="ada@example.com")
+
+    first = admin_client_mfa.post(step_url(consultation, "convert"), follow=True)
+    second = admin_client_mfa.post(step_url(consultation, "convert"), follow=True)
+
+    consultation.refresh_from_db()
+    client = consultation.client
+    assert (client.first_name, client.email) == ("Ada", "ada@example.com")
+    client_page = reverse("admin:practice_client_change", args=[client.pk])
+    assert messages_of(first) == [
+        f"{consultation.full_name} is linked to client #{client.pk}. "
+        f'<a href="{client_page}">Open her client page</a> to invite her to the client portal.'
+    ]
+    assert messages_of(second) == [
+        f"Nothing changed: {consultation.full_name} is already client #{client.pk}."
+    ]
+    assert Client.objects.count() == 1
+    created = AuditEvent.objects.filter(object_type="practice.client")
+    assert [(e.actor, e.action) for e in created] == [(therapist, "create")]
+
+
+def test_a_button_changes_nothing_on_a_get(admin_client_mfa, therapist):
+    consultation = consultation_at(FIRST_SLOT)
+
+    with time_machine.travel(FIRST_SLOT + timedelta(minutes=25), tick=False):
+        admin_client_mfa.force_login(therapist)
+        response = admin_client_mfa.get(step_url(consultation, "complete"))
+
+    assert response.status_code == 302
+    consultation.appointment.refresh_from_db()
+    assert consultation.appointment.status == "booked"
+
+
+def test_a_button_post_without_the_csrf_token_is_refused(therapist):
+    from django.test import Client as BrowserClient
+
+    consultation = consultation_at(FIRST_SLOT)
+    browser = BrowserClient(enforce_csrf_checks=True)
+    browser.force_login(therapist)
+
+    response = browser.post(step_url(consultation, "convert"))
+
+    assert response.status_code == 403
+    consultation.refresh_from_db()
+    assert consultation.client is None
+
+
+def test_a_button_for_a_consultation_that_is_gone_goes_back_to_the_list(admin_client_mfa):
+    response = admin_client_mfa.post(f"{LIST}999999/complete/", follow=True)
+
+    assert response.redirect_chain == [(LIST, 302)]
+    assert messages_of(response) == ["That consultation no longer exists."]
+
+
+def test_the_page_shows_her_time_beside_the_practices_with_zone_names(admin_client_mfa):
+    consultation = consultation_at(FIRST_SLOT, time_zone="America/New_York")
+    far = consultation_at(FIRST_SLOT + timedelta(hours=6), time_zone="Australia/Sydney")
+
+    html = admin_client_mfa.get(change_url(consultation)).content.decode()
+    far_html = admin_client_mfa.get(change_url(far)).content.decode()
+
+    assert (
+        "Tue, Jan 5, 9:00 AM (Pacific time, Los Angeles) — 12:00 PM for her "
+        "(Eastern time, New York)" in html
+    )
+    assert "Eastern time, New York" in html.split("Her time zone")[1][:300]
+    assert "America/New_York" not in html
+    # Her day is named when it is not the practice's.
+    assert (
+        "Tue, Jan 5, 3:00 PM (Pacific time, Los Angeles) — Wed, Jan 6, 10:00 AM for her (Sydney)"
+        in far_html
+    )
+
+
+def test_the_list_shows_times_on_a_twelve_hour_clock(admin_client_mfa):
+    consultation_at(FIRST_SLOT + timedelta(hours=5))
+
+    html = admin_client_mfa.get(LIST).content.decode()
+
+    assert "Tue, Jan 5, 2:00 PM" in html
+
+
+def test_her_phone_is_a_tap_to_call_link(admin_client_mfa):
+    consultation = consultation_at(FIRST_SLOT, phone="+1 (510) 555-0100")
+    no_phone = consultation_at(FIRST_SLOT + timedelta(hours=1), phone="")
+
+    html = admin_client_mfa.get(change_url(consultation)).content.decode()
+    without = admin_client_mfa.get(change_url(no_phone)).content.decode()
+
+    assert '<a href="tel:+15105550100">Call +1 (510) 555-0100</a>' in html
+    assert 'name="phone"' in html  # still editable beside the link
+    assert "tel:" not in without
+    assert "No phone given" in without
+
+
+def test_call_notes_are_saved_and_the_change_is_audited_without_them(admin_client_mfa, therapist):
+    from django.contrib.admin.models import LogEntry
+
+    consultation = consultation_at(FIRST_SLOT)
+    notes = "Sleeps three hours a night; wants to start after the holidays."
+
+    response = admin_client_mfa.post(
+        change_url(consultation), change_form_data(consultation, call_notes=notes)
+    )
+
+    assert response.status_code == 302
+    consultation.refresh_from_db()
+    assert consultation.call_notes == notes
+    event = AuditEvent.objects.get()
+    assert (event.actor, event.action, event.object_type, event.object_id) == (
+        therapist,
+        "change",
+        "consultations.consultation",
+        str(consultation.pk),
+    )
+    recorded = [str(value) for row in AuditEvent.objects.values() for value in row.values()] + [
+        f"{entry.object_repr} {entry.change_message}" for entry in LogEntry.objects.all()
+    ]
+    assert all("Sleeps" not in value and "holidays" not in value for value in recorded)
+
+
+def test_call_notes_have_their_own_private_section(admin_client_mfa):
+    consultation = consultation_at(FIRST_SLOT, call_notes="Spoke about her sister.")
+
+    html = admin_client_mfa.get(change_url(consultation)).content.decode()
+
+    assert "Call notes (private)" in html
+    assert 'name="call_notes"' in html
+    assert "Spoke about her sister." in html
+
+
+def test_the_page_switches_a_call_to_phone_and_back_with_its_own_link(admin_client_mfa):
+    consultation = consultation_at(FIRST_SLOT)
+
+    admin_client_mfa.post(
+        change_url(consultation), change_form_data(consultation, meeting_mode="phone")
+    )
+    consultation.appointment.refresh_from_db()
+    as_phone = (consultation.appointment.mode, consultation.video_link)
+    admin_client_mfa.post(
+        change_url(consultation),
+        change_form_data(
+            consultation, meeting_mode="video", video_url="https://video.example/ada-only"
+        ),
+    )
+    consultation.appointment.refresh_from_db()
+
+    assert as_phone == ("phone", "")
+    assert consultation.appointment.mode == "video"
+    assert consultation.video_link == "https://video.example/ada-only"
+    html = admin_client_mfa.get(change_url(consultation)).content.decode()
+    assert 'href="https://video.example/ada-only"' in html
+
+
+def test_a_cancelled_call_keeps_how_it_was_held(admin_client_mfa):
+    consultation = consultation_at(FIRST_SLOT)
+    Appointment.objects.filter(pk=consultation.appointment_id).update(status="cancelled")
+
+    response = admin_client_mfa.post(
+        change_url(consultation), change_form_data(consultation, meeting_mode="phone")
+    )
+
+    assert response.status_code == 302
+    consultation.appointment.refresh_from_db()
+    assert consultation.appointment.mode == "video"
+
+
+def test_the_change_page_has_a_constant_query_budget(
+    admin_client_mfa, django_assert_max_num_queries, video_room
+):
+    consultation = consultation_at(FIRST_SLOT)
+    admin_client_mfa.get(change_url(consultation))
+
+    with django_assert_max_num_queries(10):
+        admin_client_mfa.get(change_url(consultation))

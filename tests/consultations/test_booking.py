@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -237,6 +238,77 @@ def test_a_phone_call_needs_a_phone_number(client, booking_data):
 
     assert response.status_code == 400
     assert "Please give a phone number for the call." in response.content.decode()
+
+
+def error_links(html: str) -> list[tuple[str, str]]:
+    start = html.index('id="error-summary"')
+    summary = html[start : html.index("</ul>", start)]
+    return re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary)
+
+
+def test_an_empty_form_is_summed_up_at_the_top_with_a_link_to_each_field(client):
+    response = client.post(
+        "/consultation/", {"submission_id": str(uuid.uuid4()), "time_zone": "America/New_York"}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    links = error_links(html)
+    assert links == [
+        ("slot-picker", "Please choose a time for the call."),
+        ("id_first_name", "Please tell me your first name."),
+        ("id_last_name", "Please tell me your last name."),
+        ("id_email", "Please give an email address for the confirmation."),
+        ("id_meeting_mode_0", "Please choose phone or video."),
+        ("id_preferred_contact_0", "Please choose how I should reach you."),
+        ("id_reason", "Please say a few words about what brings you here."),
+        ("id_perinatal_0", "Please say whether you are pregnant or postpartum."),
+        ("id_prior_experience_0", "Please choose an answer about earlier experience."),
+        ("id_consent_to_contact", "Please agree to be contacted, so I can confirm the call."),
+    ]
+    assert [anchor for anchor, _ in links if f'id="{anchor}"' not in html] == []
+    assert html.index('id="error-summary"') < html.index("<form")
+    assert 'tabindex="-1"' in html[html.index('id="error-summary"') - 80 :][:200]
+
+
+def test_a_tampered_hidden_field_is_in_the_summary_without_a_link(client, booking_data):
+    html = client.post("/consultation/", booking_data(submission_id="x")).content.decode()
+
+    start = html.index('id="error-summary"')
+    summary = html[start : html.index("</ul>", start)]
+    assert (
+        "<li>This page was incomplete. Please check the form and press Book again.</li>" in summary
+    )
+
+
+def phone_label(html: str) -> str:
+    return re.search(r'<label for="id_phone">(.*?)</label>', html).group(1)
+
+
+def phone_input(html: str) -> str:
+    return re.search(r'<input type="tel" name="phone"[^>]*>', html).group(0)
+
+
+def test_the_phone_label_says_when_a_phone_is_needed(client, booking_data):
+    blank = client.get("/consultation/").content.decode()
+    call = client.post("/consultation/", booking_data(meeting_mode="phone", phone="")).content
+    text = client.post("/consultation/", booking_data(preferred_contact="text", phone="")).content
+    video = client.post("/consultation/", booking_data(reason="", phone="")).content
+
+    assert phone_label(blank) == 'Phone <span data-phone-need=""></span>'
+    assert "Needed for a phone call, or to call or text you." in blank
+    assert " required" not in phone_input(blank)
+    assert (
+        phone_label(call.decode())
+        == 'Phone <span data-phone-need="">(needed for a phone call)</span>'
+    )
+    assert " required" in phone_input(call.decode())
+    assert phone_label(text.decode()) == (
+        'Phone <span data-phone-need="">(needed to call or text you)</span>'
+    )
+    assert " required" in phone_input(text.decode())
+    assert phone_label(video.decode()) == 'Phone <span data-phone-need="">(optional)</span>'
+    assert " required" not in phone_input(video.decode())
 
 
 def test_months_are_dropped_when_neither_pregnant_nor_postpartum(client, booking_data):

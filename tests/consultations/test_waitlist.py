@@ -16,6 +16,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("weekly_hours", "fr
 
 
 def join(client, **overrides):  # type: ignore[no-untyped-def]
+    """Post the waitlist form as the page does: its fields carry the "waitlist-" prefix."""
     data = {
         "name": "Ivy Hart",
         "email": "ivy@example.com",
@@ -24,7 +25,7 @@ def join(client, **overrides):  # type: ignore[no-untyped-def]
         "website": "",
         **overrides,
     }
-    return client.post("/consultation/waitlist/", data)
+    return client.post("/consultation/waitlist/", {f"waitlist-{k}": v for k, v in data.items()})
 
 
 def page(response) -> str:  # type: ignore[no-untyped-def]
@@ -37,6 +38,29 @@ def test_the_booking_page_offers_the_waitlist(client):
 
     assert "None of these times work?" in html
     assert 'action="/consultation/waitlist/"' in html
+
+
+def test_the_waitlists_labels_point_at_its_own_fields_on_the_booking_page(client):
+    html = client.get("/consultation/").content.decode()
+
+    waitlist = html[html.index('action="/consultation/waitlist/"') :]
+    assert '<label for="id_waitlist-email">Email</label>' in waitlist
+    assert 'name="waitlist-email"' in waitlist
+    assert 'id="id_waitlist-email"' in waitlist
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+
+
+def test_the_waitlist_page_sums_up_what_to_fix_with_links_to_the_fields(client):
+    html = join(client, name="", email="nope").content.decode()
+
+    summary = html[
+        html.index('id="error-summary"') : html.index("</ul>", html.index('id="error-summary"'))
+    ]
+    assert re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary) == [
+        ("id_waitlist-name", "Please give your name."),
+        ("id_waitlist-email", "That email address does not look right. Please check it."),
+    ]
 
 
 def test_joining_puts_her_on_the_list(client):

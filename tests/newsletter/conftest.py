@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
@@ -15,6 +16,52 @@ CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
 def without_csrf(content: bytes) -> bytes:
     """A response body with its per-request CSRF tokens blanked out."""
     return CSRF_INPUT.sub(b'name="csrfmiddlewaretoken" value=""', content)
+
+
+class _VisibleText(HTMLParser):
+    VOID = frozenset(
+        {
+            "area",
+            "base",
+            "br",
+            "col",
+            "embed",
+            "hr",
+            "img",
+            "input",
+            "link",
+            "meta",
+            "source",
+            "track",
+            "wbr",
+        }
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden_depth = 0
+        self.words: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.VOID:
+            return
+        if self.hidden_depth or any(name == "hidden" for name, _ in attrs):
+            self.hidden_depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.VOID and self.hidden_depth:
+            self.hidden_depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden_depth and data.strip():
+            self.words.append(data.strip())
+
+
+def visible_text(html: str) -> str:
+    """The text of a page but what its ``hidden`` elements hold, one line per piece."""
+    parser = _VisibleText()
+    parser.feed(html)
+    return "\n".join(parser.words)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import timezone
 
 from newsletter.models import Article
@@ -89,6 +90,35 @@ def test_share_links_are_plain_links_with_no_third_party_script(anonymous):
     scripts = [line for line in html.splitlines() if "<script" in line]
     assert scripts == ['  <script src="/static/js/newsletter.js" defer></script>']
     assert article.title in html
+
+
+def test_every_article_ends_with_an_invitation_to_book_the_free_consultation(anonymous):
+    article = ArticleFactory(title="Rest", slug="rest", body="Sleep matters.\n\nThe end.")
+
+    html = anonymous.get(article.get_absolute_url()).content.decode()
+
+    invitation = html[html.index('<aside class="article-invitation"') :]
+    invitation = invitation[: invitation.index("</aside>")]
+    assert html.index("The end.") < html.index('<aside class="article-invitation"')
+    assert html.index("</aside>") < html.index('<footer class="article-footer">')
+    assert "free consultation with Lena Marsh, LMFT" in invitation
+    assert '<a class="button" href="/consultation/">Book a free consultation</a>' in invitation
+    assert reverse("consultations:book") == "/consultation/"
+    booking_page = anonymous.get("/consultation/")
+    assert booking_page.status_code == 200
+    assert "<title>Book a free consultation" in booking_page.content.decode()
+
+
+def test_the_article_list_offers_the_newsletter_signup_once(anonymous):
+    ArticleFactory.create_batch(2)
+
+    html = anonymous.get("/articles/").content.decode()
+
+    assert html.count("data-signup-form") == 1
+    assert html.count('<h2 id="articles-signup-heading">Sign up to my newsletter</h2>') == 1
+    assert html.index('class="article-list"') < html.index('id="articles-signup-heading"')
+    assert '<input type="hidden" name="page" value="/articles/" id="id_page">' in html
+    assert '<a href="#articles-signup-heading">Get new articles by email</a>' in html
 
 
 def test_drafts_are_visible_to_staff_only(anonymous, admin_client_mfa):

@@ -206,9 +206,7 @@ def test_unconfirmed_readers_get_one_reminder_then_are_purged(
             django_capture_on_commit_callbacks(execute=True),
         ):
             services.subscribers_tidy_unconfirmed()
-    assert [m.subject for m in mail.outbox] == [
-        "Reminder: please confirm your subscription to Harbor Light Therapy"
-    ]
+    assert [m.subject for m in mail.outbox] == ["Reminder: confirm your subscription"]
     assert Subscriber.objects.filter(pk=ada.pk).exists()
 
     with time_machine.travel(start + timedelta(days=31)):

@@ -25,7 +25,7 @@ def test_confirmation_email_has_the_link_the_footer_and_list_headers(smtp_sink, 
 
     (message,) = smtp_sink.wait_for(1)
     text, html = text_part(message), html_part(message)
-    assert message["Subject"] == "Please confirm your subscription to Harbor Light Therapy"
+    assert message["Subject"] == "Confirm your subscription"
     assert "Hello Ada," in text
     assert re.search(r"http://localhost:8000/newsletter/confirm/[^/\s]+/", text)
     assert "Confirm my subscription</a>" in html

@@ -40,8 +40,70 @@ def test_pressing_confirm_confirms(anonymous):
     response = _post_with_csrf(anonymous, f"/newsletter/confirm/{confirm_token(ada)}/")
 
     ada.refresh_from_db()
+    html = response.content.decode()
     assert (ada.status, ada.confirmed_at is not None) == (Subscriber.Status.CONFIRMED, True)
-    assert "You are subscribed" in response.content.decode()
+    assert "<h1>You are subscribed</h1>" in html
+    assert "already" not in html
+
+
+@pytest.mark.parametrize("path", ["confirm", "confirmed"])
+def test_the_confirmation_pages_do_not_offer_the_signup_form_again(anonymous, path):
+    ada = SubscriberFactory(email="ada@example.com")
+    link = f"/newsletter/confirm/{confirm_token(ada)}/"
+
+    response = anonymous.get(link) if path == "confirm" else _post_with_csrf(anonymous, link)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert ("data-signup-form" in html, "Sign up to my newsletter" in html) == (False, False)
+    assert '<a href="/articles/">Read the practice\'s articles</a>' in html.replace("&#x27;", "'")
+
+
+def test_a_used_confirmation_link_says_she_is_already_subscribed(anonymous):
+    ada = SubscriberFactory(email="ada@example.com")
+    link = f"/newsletter/confirm/{confirm_token(ada)}/"
+    _post_with_csrf(anonymous, link)
+    ada.refresh_from_db()
+    confirmed_at = ada.confirmed_at
+
+    second_visit = anonymous.get(link)
+    pressed_again = anonymous.post(
+        link, {"csrfmiddlewaretoken": anonymous.cookies["csrftoken"].value}
+    )
+
+    ada.refresh_from_db()
+    assert (ada.status, ada.confirmed_at) == (Subscriber.Status.CONFIRMED, confirmed_at)
+    for response in [second_visit, pressed_again]:
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "<h1>You are already subscribed</h1>" in html
+        assert "Your subscription is already confirmed" in html
+        assert "Confirm my subscription" not in html
+        assert "data-signup-form" not in html
+
+
+def test_a_used_confirmation_link_past_its_age_still_says_she_is_subscribed(anonymous, settings):
+    ada = SubscriberFactory(email="ada@example.com")
+    link = f"/newsletter/confirm/{confirm_token(ada)}/"
+    _post_with_csrf(anonymous, link)
+
+    with time_machine.travel(
+        timezone.now() + timedelta(seconds=settings.NEWSLETTER_CONFIRM_MAX_AGE + 60)
+    ):
+        response = anonymous.get(link)
+
+    assert response.status_code == 200
+    assert "<h1>You are already subscribed</h1>" in response.content.decode()
+
+
+def test_a_forged_link_for_a_confirmed_reader_does_not_say_anything(anonymous):
+    ada = SubscriberFactory(email="ada@example.com", confirmed=True)
+
+    response = anonymous.get(f"/newsletter/confirm/{confirm_token(ada)[:-2]}xy/")
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert ("This link does not work" in html, "already" in html) == (True, False)
 
 
 def test_an_expired_confirmation_link_gets_a_friendly_page(anonymous, settings):

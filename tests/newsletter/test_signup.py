@@ -5,9 +5,15 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from newsletter.consent import CONSENT_TEXT_SHA256, FAILURE_MESSAGE, SUCCESS_MESSAGE
+from newsletter.consent import (
+    CONSENT_TEXT_SHA256,
+    FAILURE_MESSAGE,
+    NEXT_STEP,
+    NEXT_STEP_NOTE,
+    SUCCESS_MESSAGE,
+)
 from newsletter.models import Subscriber
-from tests.newsletter.conftest import without_csrf
+from tests.newsletter.conftest import visible_text, without_csrf
 from tests.newsletter.factories import SubscriberFactory
 from tests.support.reports import post_and_report
 
@@ -15,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_signup_block_is_in_the_footer_of_every_page(anonymous):
-    for path in ["/", "/about/", "/terms/", "/articles/"]:
+    for path in ["/", "/about/", "/terms/", "/privacy/", "/how-it-works/"]:
         html = anonymous.get(path).content.decode()
         assert html.count('<h2 id="footer-signup-heading">Sign up to my newsletter</h2>') == 1
         assert "Get updated with some helpful articles." in html
@@ -31,7 +37,23 @@ def test_signup_without_javascript_redirects_to_the_thank_you_page(csrf_post, an
 
     assert (response.status_code, response["Location"]) == (302, "/newsletter/thanks/")
     thanks = anonymous.get("/newsletter/thanks/").content.decode()
-    assert SUCCESS_MESSAGE in thanks
+    next_steps = [SUCCESS_MESSAGE, NEXT_STEP, NEXT_STEP_NOTE]
+    assert [thanks.count(words) for words in next_steps] == [1, 1, 1]
+    assert thanks.index(SUCCESS_MESSAGE) < thanks.index(NEXT_STEP) < thanks.index(NEXT_STEP_NOTE)
+    assert "data-signup-form" not in thanks
+
+
+def test_the_in_place_form_carries_the_thank_you_and_the_next_step(anonymous):
+    html = anonymous.get("/about/").content.decode()
+
+    success = html[html.index('<div class="signup-success"') :]
+    success = success[: success.index("</div>")]
+    assert "data-signup-success hidden" in success
+    assert [SUCCESS_MESSAGE in success, NEXT_STEP in success, NEXT_STEP_NOTE in success] == [
+        True,
+        True,
+        True,
+    ]
 
 
 def test_signup_records_consent(csrf_post, practice_profile):
@@ -62,7 +84,7 @@ def test_signup_queues_the_confirmation_email(
         csrf_post("/newsletter/", {"email": "ada@example.com"})
 
     assert [m.to for m in mail.outbox] == [["ada@example.com"]]
-    assert mail.outbox[0].subject == "Please confirm your subscription to Harbor Light Therapy"
+    assert mail.outbox[0].subject == "Confirm your subscription"
 
 
 def test_signup_in_place_answers_json(csrf_post):
@@ -76,27 +98,53 @@ def test_signup_in_place_answers_json(csrf_post):
     )
 
 
-def test_signup_with_a_bad_address_says_oops_and_what_to_fix(csrf_post):
-    response = csrf_post("/newsletter/", {"email": "ada-at-example"})
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("", "Please enter your email address."),
+        ("ada-at-example", "Enter a valid email address, like name@example.com."),
+    ],
+)
+def test_signup_with_no_or_a_bad_address_says_so_once_beside_the_field(csrf_post, email, message):
+    response = csrf_post("/newsletter/", {"email": email})
 
     html = response.content.decode()
+    field_error = (
+        '<p class="field-error" id="signup-email-error" data-signup-field-error="email">'
+        f"{message}</p>"
+    )
     assert response.status_code == 400
-    assert FAILURE_MESSAGE in html
-    assert "Enter a valid email address, like name@example.com." in html
+    assert html.count(message) == 1
+    assert field_error in html
+    assert 'aria-invalid="true" aria-describedby="signup-email-error" autofocus' in html
+    assert FAILURE_MESSAGE not in visible_text(html)
     assert Subscriber.objects.count() == 0
 
 
-def test_signup_in_place_with_no_address_answers_json_errors(csrf_post):
+def test_signup_in_place_with_no_address_answers_with_the_field_message_only(csrf_post):
     response = csrf_post("/newsletter/", {"email": ""}, HTTP_ACCEPT="application/json")
 
     assert (response.status_code, response.json()) == (
         400,
         {
             "ok": False,
-            "message": FAILURE_MESSAGE,
-            "errors": {"email": ["Enter your email address."]},
+            "message": None,
+            "errors": {"email": ["Please enter your email address."]},
         },
     )
+
+
+def test_too_many_signups_say_oops_with_the_reason_once(csrf_post, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "newsletter_signup": (1, 60 * 60)}
+    csrf_post("/newsletter/", {"email": "r1@example.com"})
+
+    response = csrf_post("/newsletter/", {"email": "r2@example.com"})
+
+    html = response.content.decode()
+    shown = visible_text(html)
+    assert response.status_code == 429
+    assert (shown.count(FAILURE_MESSAGE), shown.count("Too many sign-ups")) == (1, 1)
+    assert shown.index(FAILURE_MESSAGE) < shown.index("Too many sign-ups")
 
 
 def test_filled_honeypot_is_dropped_silently(csrf_post):
@@ -192,9 +240,9 @@ def test_a_pending_address_gets_one_more_email_at_most(
         with django_capture_on_commit_callbacks(execute=True):
             csrf_post("/newsletter/", {"email": "ada@example.com"})
 
-    assert [m.subject.split(":")[0] for m in mail.outbox] == [
-        "Please confirm your subscription to Harbor Light Therapy",
-        "Reminder",
+    assert [m.subject for m in mail.outbox] == [
+        "Confirm your subscription",
+        "Reminder: confirm your subscription",
     ]
 
 

@@ -25,6 +25,7 @@ PUBLIC_PAGES = [
     "/articles/",
     "/articles/micro-dosing-for-moms/",
     "/consultation/",
+    "/consultation/waitlist/",
     "/newsletter/",
     "/newsletter/thanks/",
     "/accounts/login/",
@@ -61,12 +62,23 @@ def test_the_public_pages_pass_axe(demo_site, phone_page):
 
 def test_the_booking_flow_passes_axe_with_its_error_messages(demo_site, phone_page):
     phone_page.goto(demo_site + "/consultation/")
+    phone_page.locator("#slot-picker[aria-busy]").wait_for(state="detached")
+    # The day chips and one day's times, then the chosen time's line.
+    found = violations(phone_page)
+    phone_page.locator("[role=tabpanel]:not([hidden]) .slot label").first.click()
+    phone_page.locator("#waitlist summary").click()
+    found += violations(phone_page)
+    phone_page.goto(demo_site + "/consultation/")
     # Empty: the server's messages (the form does not stop at the browser's checks).
     phone_page.get_by_role("button", name="Book my free consultation").click()
-    assert phone_page.get_by_text("Please tell me your first name.").is_visible()
-    found = violations(phone_page)
+    assert (
+        phone_page.locator("#error-summary")
+        .get_by_text("Please tell me your first name.")
+        .is_visible()
+    )
+    found += violations(phone_page)
 
-    phone_page.locator(".slot-picker label").first.click()
+    phone_page.locator("[role=tabpanel]:not([hidden]) .slot label").first.click()
     fill_booking_form(
         phone_page,
         first_name="Dana",
@@ -80,6 +92,21 @@ def test_the_booking_flow_passes_axe_with_its_error_messages(demo_site, phone_pa
 
     phone_page.get_by_role("link", name="See details, reschedule or cancel").click()
     phone_page.wait_for_url("**/consultation/manage/**")
+    found += violations(phone_page)
+
+    phone_page.get_by_role("link", name="Reschedule").click()
+    phone_page.locator("#slot-picker[aria-busy]").wait_for(state="detached")
+    found += violations(phone_page)
+    phone_page.get_by_role("button", name="Move my consultation").click()
+    phone_page.locator("#error-summary").wait_for()
+    found += violations(phone_page)
+
+    phone_page.get_by_role("link", name="Keep the time I have").click()
+    phone_page.get_by_role("link", name="Cancel", exact=True).click()
+    phone_page.get_by_role("button", name="Yes, cancel").wait_for()
+    found += violations(phone_page)
+    phone_page.get_by_role("button", name="Yes, cancel").click()
+    phone_page.get_by_role("heading", name="This consultation is cancelled").wait_for()
     found += violations(phone_page)
 
     assert found == []

@@ -22,11 +22,23 @@ from practice.services import audit_record
 from tests.consultations.factories import ConsultationFactory, WaitlistEntryFactory
 from tests.factories import (
     AppointmentFactory,
+    ClientDocumentFactory,
     ClientFactory,
     CourseFactory,
     OutboxMessageFactory,
     StaffFactory,
     WeeklyHoursFactory,
+)
+from tests.kap_sessions.factories import (
+    ClientContraindicationFactory,
+    ConsentDocumentFactory,
+    ConsentSignatureFactory,
+    ContraindicationFactory,
+    EligibilityOverrideFactory,
+    IntakeFactory,
+    SafetyFlagFactory,
+    ScreeningAssignmentFactory,
+    ScreeningResponseFactory,
 )
 from tests.newsletter.factories import ArticleFactory, CampaignFactory, SubscriberFactory
 
@@ -69,6 +81,16 @@ MAKERS: dict[str, Callable[[int], object]] = {
     "consultations.consultation": lambda i: ConsultationFactory(appointment=_appointment(i)),
     "consultations.waitlistentry": lambda i: WaitlistEntryFactory(),
     "kap_sessions.course": lambda i: CourseFactory(),
+    "practice.clientdocument": lambda i: ClientDocumentFactory(),
+    "kap_sessions.consentdocument": lambda i: ConsentDocumentFactory(),
+    "kap_sessions.consentsignature": lambda i: ConsentSignatureFactory(),
+    "kap_sessions.screeningassignment": lambda i: ScreeningAssignmentFactory(),
+    "kap_sessions.screeningresponse": lambda i: ScreeningResponseFactory(),
+    "kap_sessions.safetyflag": lambda i: SafetyFlagFactory(),
+    "kap_sessions.contraindication": lambda i: ContraindicationFactory(),
+    "kap_sessions.clientcontraindication": lambda i: ClientContraindicationFactory(),
+    "kap_sessions.eligibilityoverride": lambda i: EligibilityOverrideFactory(),
+    "kap_sessions.intake": lambda i: IntakeFactory(),
     "newsletter.subscriber": lambda i: SubscriberFactory(),
     "newsletter.article": lambda i: ArticleFactory(),
     "newsletter.campaign": lambda i: CampaignFactory(),
@@ -77,6 +99,7 @@ MAKERS: dict[str, Callable[[int], object]] = {
 # Lists that cannot grow with the practice's data, or belong to a library.
 FIXED_SIZE = {
     "practice.practiceprofile": "one row (the singleton)",
+    "kap_sessions.screeningsettings": "one row (the singleton)",
     "practice.kindsettings": "one row per appointment kind",
     "sites.site": "one row",
     "auth.group": "a handful of staff roles",

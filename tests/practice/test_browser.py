@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.layout import on_one_line, padding, sideways_overflow
+from tests.support.screenshots import screenshot_dir, screenshot_on_failure
+
 pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 
 
 @pytest.fixture
@@ -62,3 +68,39 @@ def test_the_page_fits_a_phone_without_sideways_scrolling(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow == 0
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["390px", "1366px"])
+@pytest.mark.parametrize("path", ["/", "/consultation/"])
+def test_the_headers_free_consultation_button_has_room_and_one_line(
+    live_server, browser, practice_profile, size, path
+):
+    context = browser.new_context(**size)
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + path)
+        button = ".site-header .button"
+        with screenshot_on_failure(
+            page, f"header-{path.strip('/') or 'home'}-{size['viewport']['width']}"
+        ):
+            assert page.locator(button).inner_text() == "Free consultation"
+            assert min(padding(page, button)) > 0
+            assert on_one_line(page, button)
+            assert sideways_overflow(page) == 0
+    finally:
+        context.close()
+
+
+def test_a_failed_layout_check_keeps_a_screenshot(
+    page, live_server, practice_profile, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("TEST_SCREENSHOTS", str(tmp_path))
+    page.goto(live_server.url + "/")
+
+    with pytest.raises(AssertionError) as failure, screenshot_on_failure(page, "home page/desk"):
+        raise AssertionError("the layout is off")
+
+    saved = tmp_path / "home-page-desk.png"
+    assert screenshot_dir() == tmp_path
+    assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert failure.value.__notes__ == [f"screenshot: {saved}"]

@@ -105,7 +105,7 @@ def test_a_real_worker_sends_each_due_email_once_with_two_sweeps_at_once(
     messages = smtp_sink.wait_for(4)
     wait_until(lambda: unsent() == 0)
     assert Counter(smtp_sink.recipients) == {f"mother{i}@example.com": 1 for i in range(4)}
-    assert all(str(m["Subject"]).startswith("Your free consultation") for m in messages)
+    assert all(str(m["Subject"]).startswith("Booked: your call on") for m in messages)
     assert OutboxMessage.objects.filter(status="sent").count() == 4
 
 

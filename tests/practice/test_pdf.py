@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -102,3 +103,30 @@ def test_the_fetcher_refuses_files_outside_the_static_folders():
         fetcher.fetch("file:///etc/passwd")
     with pytest.raises(BlockedFetch):
         fetcher.fetch("http://localhost:8000/static/../../etc/passwd")
+
+
+def test_a_letter_keeps_its_stylesheet_and_font_under_the_production_static_storage(
+    practice_profile, settings, tmp_path, no_network, caplog
+):
+    """With DEBUG off, ``{% static %}`` names the hashed copies collectstatic wrote."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    # (Changing STORAGES makes Django build staticfiles_storage afresh.)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    assert re.search(r"/css/pdf\.[0-9a-f]{12}\.css$", staticfiles_storage.url("css/pdf.css"))
+    pdf = render_pdf(
+        "pdf/practice_letter.html",
+        {"heading": "Letter", "date": timezone.localdate(), "paragraphs": ["Hello."]},
+    )
+
+    fonts = pdf_fonts(pdf, tmp_path)
+    assert "Inter" in fonts
+    assert "DejaVu" not in fonts
+    assert "refused to fetch" not in caplog.text
+    assert no_network == []

@@ -55,6 +55,10 @@ _APP_VARIABLES = {
     "CONSULTATION_BOOKING_RATE_LIMIT",
     "NEWSLETTER_SIGNUP_RATE_LIMIT",
     "NEWSLETTER_SIGNUP_RATE_WINDOW",
+    "INVITATION_RENEW_RATE_LIMIT",
+    "CLIENT_INVITATION_DAYS",
+    "PRIVATE_FILES_ROOT",
+    "PRIVATE_UPLOAD_MAX_BYTES",
     "VAR_DIR",
     "SESSION_IDLE_MINUTES",
     "TRUSTED_PROXY_COUNT",
@@ -187,10 +191,12 @@ def test_rate_limits_still_follow_their_environment_variables(tmp_path):
         "CONSULTATION_BOOKING_RATE_LIMIT": "0",
         "NEWSLETTER_SIGNUP_RATE_LIMIT": "3",
         "NEWSLETTER_SIGNUP_RATE_WINDOW": "60",
+        "INVITATION_RENEW_RATE_LIMIT": "2",
     }
 
     assert _setting("RATE_LIMITS", env, tmp_path) == {
         "consultation_book": [0, 3600],
         "waitlist_join": [0, 3600],
         "newsletter_signup": [3, 60],
+        "invitation_renew": [2, 3600],
     }

@@ -20,10 +20,10 @@ def fill_booking_form(
     form.get_by_label("First name").fill(first_name)
     form.get_by_label("Last name").fill(last_name)
     form.locator("input[name=email]").fill(email)
-    if phone:
-        form.get_by_label("Phone (optional)").fill(phone)
     form.locator("input[name=preferred_contact][value=email]").check()
     form.locator("input[name=meeting_mode][value=video]").check()
+    if phone:
+        form.locator("input[name=phone]").fill(phone)
     form.get_by_label("What brings you here?").fill(reason)
     form.locator(f"input[name=perinatal][value={perinatal}]").check()
     form.locator("input[name=prior_experience][value=none]").check()

@@ -54,7 +54,8 @@ class AppServer:
             try:
                 urllib.request.urlopen(f"{self.url}/terms/", timeout=2)  # noqa: S310  (a local test server)
                 return self
-            except (urllib.error.URLError, ConnectionError):
+            # TimeoutError: a worker still importing the app (a busy machine) answers late.
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.1)
         raise TimeoutError(f"gunicorn did not start:\n{self.log()}")
 

@@ -11,17 +11,18 @@ from collections.abc import Callable
 from django.contrib import admin
 from django.http import HttpRequest
 
-from practice.admin_actions import service_action
+from practice.admin_actions import admin_actor, service_action
 from practice.admin_audit import AuditedAdminMixin
-from practice.models import Client, User
+from practice.admin_site import Section
+from practice.models import Client
 
-from .models import Course
-from .services import course_advance
+from ..models import Course
+from ..services import course_advance
 
 
 def _advance_action(to: str, label: str) -> Callable[..., None]:
     def advance(request: HttpRequest, course: Course) -> Course:
-        actor = request.user if isinstance(request.user, User) else None
+        actor = admin_actor(request)
         return course_advance(course=course, to=to, actor=actor)
 
     return service_action(
@@ -34,6 +35,7 @@ def _advance_action(to: str, label: str) -> Callable[..., None]:
 
 @admin.register(Course)
 class CourseAdmin(AuditedAdminMixin):
+    workspace_section = Section.CLIENTS
     list_display = ["__str__", "client", "phase", "started_on", "phase_changed_at"]
     list_filter = ["phase"]
     search_fields = ["client__first_name", "client__last_name", "client__email"]

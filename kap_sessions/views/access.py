@@ -1,0 +1,65 @@
+"""Who may open a portal page: a signed-in user who is a client, and only her own things.
+
+``portal_client_required`` wraps every portal view. Anonymous visitors go to
+the login page (with ``?next=``); a signed-in user without a client record
+(the therapist and other staff included) gets a calm 403 page rather than an
+error; otherwise ``request.client`` is her :class:`practice.models.Client`.
+Every object a portal view looks up is then fetched with
+``get_object_or_404(..., client=request.client)``, so another client's object
+is a 404 whatever number is in the address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+if TYPE_CHECKING:
+    from practice.models import Client
+
+__all__ = ["PortalRequest", "portal_client_required"]
+
+P = ParamSpec("P")
+R = TypeVar("R", bound=HttpResponseBase)
+
+
+class PortalRequest(HttpRequest):
+    """The request a portal view receives: ``client`` is set by the decorator."""
+
+    client: Client
+
+
+def portal_client(request: HttpRequest) -> Client | None:
+    """The signed-in user's client record, or None (anonymous, staff, or no record)."""
+    from practice.models import Client
+
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    return Client.objects.filter(user_id=user.pk).first()
+
+
+def portal_client_required(
+    view: Callable[Concatenate[PortalRequest, P], R],
+) -> Callable[Concatenate[HttpRequest, P], R | HttpResponse]:
+    """Let a client in to her portal page; send anyone else to sign in or to a 403 page."""
+
+    @wraps(view)
+    @never_cache
+    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> R | HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        client = portal_client(request)
+        if client is None or request.user.is_staff:
+            return render(request, "kap_sessions/portal/not_a_client.html", status=403)
+        portal_request = cast(PortalRequest, request)
+        portal_request.client = client
+        return view(portal_request, *args, **kwargs)
+
+    return cast(Any, wrapped)
