@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Exists, OuterRef, Subquery, Value, When
+from django.db.models import Case, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from practice.client_records import SHA256_HEX_PATTERN
@@ -79,20 +79,6 @@ class ConsentDocumentQuerySet(models.QuerySet["ConsentDocument"]):
             .values("version")[:1]
         )
         return self.published().filter(version=Subquery(newest)).order_by(_kind_order())
-
-    def with_signature_of(self, client: Client) -> ConsentDocumentQuerySet:
-        """Each document with her valid signature's hash of it, in the same query.
-
-        ``signed_sha256``: the text hash her valid (not superseded) signature of
-        this very version recorded, or ``None``; ``signed_kind``: whether she
-        has a valid signature of any version of this kind. With :meth:`current`
-        this answers "what has she still to sign" in one query.
-        """
-        valid = ConsentSignature.objects.filter(client=client, superseded_by__isnull=True)
-        return self.annotate(
-            signed_sha256=Subquery(valid.filter(document=OuterRef("pk")).values("text_sha256")[:1]),
-            signed_kind=Exists(valid.filter(document__kind=OuterRef("kind"))),
-        )
 
 
 class ConsentDocument(models.Model):

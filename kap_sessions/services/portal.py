@@ -136,7 +136,7 @@ def _consent_todos(documents: list[ConsentDocument]) -> list[PortalTodo]:
 
 
 def portal_todo(client: Client) -> list[PortalTodo]:
-    """What ``client`` still has to complete, her next step first (three queries)."""
+    """What ``client`` still has to complete, her next step first (four queries)."""
     intake = Intake.objects.filter(client=client).first()
     if intake is not None:
         intake.client = client  # missing_sections() reads her record; spare the query

@@ -137,7 +137,7 @@ def test_she_is_asked_to_sign_each_current_version_in_reading_order(
     financial = ConsentDocument.objects.get(kind=ConsentKind.FINANCIAL_POLICY)
     ConsentSignatureFactory(client=amara, document=old_kap)
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         to_sign = consents_to_sign(amara)
 
     assert to_sign == [kap, financial]

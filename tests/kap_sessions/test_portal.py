@@ -372,7 +372,7 @@ def test_todo_costs_the_same_few_queries_however_much_is_open(amara, no_consent_
         todos = portal_todo(amara)
 
     assert len(todos) == 7
-    assert len(few) == len(many) == 3
+    assert len(few) == len(many) == 4
 
 
 # --- Profile -----------------------------------------------------------------------------
