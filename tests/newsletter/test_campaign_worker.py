@@ -41,7 +41,7 @@ def _wait_until(predicate, *, timeout: float, what: str) -> None:  # type: ignor
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_killed_worker_mails_every_confirmed_reader_exactly_once(
+def test_killed_worker_mails_every_confirmed_reader_once_outside_the_documented_window(
     celery_worker, smtp_sink, practice_profile
 ):
     confirmed = _readers(Subscriber.Status.CONFIRMED, "reader", READERS)
@@ -71,7 +71,15 @@ def test_killed_worker_mails_every_confirmed_reader_exactly_once(
 
     campaign.refresh_from_db()
     assert 0 < delivered_before_the_kill < READERS
-    assert Counter(smtp_sink.recipients) == Counter({r.email: 1 for r in confirmed})
+    received = Counter(smtp_sink.recipients)
+    assert set(received) == {r.email for r in confirmed}  # nobody left out
+    # newsletter/sending.py's one window: a sender killed between the final
+    # "." and its COMMIT mails that reader again. SIGKILL can land there (a
+    # loaded machine may deschedule a process between the two calls), at most
+    # once per worker process sending at that moment.
+    twice = sorted(email for email, count in received.items() if count > 1)
+    assert len(twice) <= first.concurrency, twice
+    assert all(received[email] == 2 for email in twice), twice
     assert (campaign.recipients_total, campaign.sent_count, campaign.failed_count) == (
         READERS,
         READERS,
