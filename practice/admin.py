@@ -94,18 +94,7 @@ class ClientAdmin(AuditedAdminMixin):
         # She keeps these up to date on /portal/profile/ (and her intake asks them).
         (
             "Where she lives and who to call",
-            {
-                "fields": (
-                    "state",
-                    "time_zone",
-                    "emergency_contact_name",
-                    "emergency_contact_phone",
-                    "emergency_contact_relationship",
-                    "support_person_name",
-                    "support_person_phone",
-                    "support_person_email",
-                )
-            },
+            {"fields": ("state", "time_zone", *Client.PEOPLE_FIELDS)},
         ),
         ("Portal", {"fields": ("user",)}),
         ("Record", {"fields": ("created_at", "updated_at")}),

@@ -255,6 +255,17 @@ class Client(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Who to call and who supports her: edited on her portal profile, asked in
+    # the intake, shown on her admin page; spelled once for all three.
+    PEOPLE_FIELDS = (
+        "emergency_contact_name",
+        "emergency_contact_phone",
+        "emergency_contact_relationship",
+        "support_person_name",
+        "support_person_phone",
+        "support_person_email",
+    )
+
     objects = ClientQuerySet.as_manager()
 
     class Meta:

@@ -95,15 +95,7 @@ SECTIONS: tuple[IntakeSection, ...] = (
     IntakeSection(
         "people",
         "Where you live and who to call",
-        client_fields=(
-            "state",
-            "emergency_contact_name",
-            "emergency_contact_phone",
-            "emergency_contact_relationship",
-            "support_person_name",
-            "support_person_phone",
-            "support_person_email",
-        ),
+        client_fields=("state", *Client.PEOPLE_FIELDS),
         optional=(
             "emergency_contact_relationship",
             "support_person_name",

@@ -35,17 +35,7 @@ __all__ = [
 ]
 
 # What she may change about herself on /portal/profile/ (the rest is the therapist's).
-PROFILE_FIELDS = (
-    "phone",
-    "time_zone",
-    "state",
-    "emergency_contact_name",
-    "emergency_contact_phone",
-    "emergency_contact_relationship",
-    "support_person_name",
-    "support_person_phone",
-    "support_person_email",
-)
+PROFILE_FIELDS = ("phone", "time_zone", "state", *Client.PEOPLE_FIELDS)
 
 # The questionnaires named as she would say what they ask about.
 QUESTIONNAIRE_TITLES = {
