@@ -343,6 +343,10 @@ ACCOUNT_ALLOW_SIGNUPS = env.bool("ACCOUNT_ALLOW_SIGNUPS", default=False)
 CLIENT_INVITATION_DAYS = env.int("CLIENT_INVITATION_DAYS", default=7)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Practice")
+# A code typed as its 30 seconds run out (or on a phone a few seconds fast)
+# is still taken: one step either side, as RFC 6238 section 5.2 advises.
+# Each code still works once (allauth remembers the used ones).
+MFA_TOTP_TOLERANCE = 1
 
 # Staff must enrol a second factor before the admin opens. Only the local
 # quick start may turn this off; production refuses to.
