@@ -128,6 +128,17 @@ class PracticeProfile(models.Model):
     )
     therapist_bio = models.TextField(blank=True, help_text="Shown on the About page.")
     license_number = models.CharField(max_length=60, blank=True)
+    licensed_states = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The states (two-letter codes) where the therapist may see clients by video.",
+    )
+    npi = models.CharField(
+        "NPI", max_length=10, blank=True, help_text="National Provider Identifier, for superbills."
+    )
+    tax_id = models.CharField(
+        "tax ID (EIN)", max_length=20, blank=True, help_text="Printed on superbills."
+    )
     street_address = models.CharField(max_length=200)
     locality = models.CharField("city", max_length=100)
     region = models.CharField("state", max_length=100)

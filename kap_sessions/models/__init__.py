@@ -1,5 +1,6 @@
 """The models of KAP courses, one module per concern; import them from here."""
 
+from .billing import EstimateLine, GoodFaithEstimate, Superbill, SuperbillLine
 from .consent import (
     OPTIONAL_CONSENT_KINDS,
     ConsentDocument,
@@ -8,7 +9,8 @@ from .consent import (
     ConsentSignature,
     ConsentSignatureQuerySet,
 )
-from .course import CLOSED_PHASES, Course, CoursePhase, CourseQuerySet
+from .course import CLOSED_PHASES, Course, CoursePhase, CoursePhaseChange, CourseQuerySet
+from .dosing import AdverseEvent, AdverseEventSeverity, DosingRecord, Route, VitalSign
 from .eligibility import (
     ClientContraindication,
     Contraindication,
@@ -19,6 +21,7 @@ from .eligibility import (
 )
 from .final import RecordIsFinal
 from .intake import SECTIONS, BloodPressure, Intake, IntakeSection, Pregnancy, SubstanceUse
+from .notes import NoteAddendum, PsychotherapyNote, SessionNote, SignedNote
 from .safety import SafetyFlag, SafetyFlagStatus, SafetySource
 from .screening import (
     INSTRUMENT_CHOICES,
@@ -28,12 +31,24 @@ from .screening import (
     ScreeningSettings,
     ScreeningStatus,
 )
+from .sessions import (
+    SESSION_KINDS,
+    CourseSession,
+    CourseSessionQuerySet,
+    CourseSettings,
+    MedicalClearance,
+    PregnancyAttestation,
+    PregnancyStatus,
+)
 
 __all__ = [
     "CLOSED_PHASES",
     "INSTRUMENT_CHOICES",
     "OPTIONAL_CONSENT_KINDS",
     "SECTIONS",
+    "SESSION_KINDS",
+    "AdverseEvent",
+    "AdverseEventSeverity",
     "BloodPressure",
     "ClientContraindication",
     "ConsentDocument",
@@ -45,14 +60,27 @@ __all__ = [
     "ContraindicationOutcome",
     "Course",
     "CoursePhase",
+    "CoursePhaseChange",
     "CourseQuerySet",
+    "CourseSession",
+    "CourseSessionQuerySet",
+    "CourseSettings",
+    "DosingRecord",
     "EligibilityOverride",
     "EligibilityStatus",
+    "EstimateLine",
+    "GoodFaithEstimate",
     "Intake",
     "IntakeRule",
     "IntakeSection",
+    "MedicalClearance",
+    "NoteAddendum",
     "Pregnancy",
+    "PregnancyAttestation",
+    "PregnancyStatus",
+    "PsychotherapyNote",
     "RecordIsFinal",
+    "Route",
     "SafetyFlag",
     "SafetyFlagStatus",
     "SafetySource",
@@ -61,5 +89,10 @@ __all__ = [
     "ScreeningResponse",
     "ScreeningSettings",
     "ScreeningStatus",
+    "SessionNote",
+    "SignedNote",
     "SubstanceUse",
+    "Superbill",
+    "SuperbillLine",
+    "VitalSign",
 ]

@@ -73,6 +73,20 @@ class ScreeningAssignment(Transitions):
         related_name="+",
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    # Set when the course planned it (baseline, before a medicine session,
+    # after the last integration, the follow-ups); empty when assigned by hand.
+    course = models.ForeignKey(
+        "kap_sessions.Course",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="measures",
+    )
+    occasion = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Which point of the course it measures, e.g. baseline or before_dosing_2.",
+    )
 
     objects = ScreeningAssignmentQuerySet.as_manager()
 
@@ -83,6 +97,13 @@ class ScreeningAssignment(Transitions):
                 condition=models.Q(instrument__in=list(INSTRUMENTS)),
                 name="kap_sessions_screeningassignment_instrument_known",
                 violation_error_message="Choose one of the questionnaires.",
+            ),
+            # The course plans each measure of each occasion once, however
+            # often a phase change or a booking is retried.
+            models.UniqueConstraint(
+                fields=["course", "instrument", "occasion"],
+                condition=models.Q(course__isnull=False),
+                name="kap_sessions_screeningassignment_once_per_occasion",
             ),
         ]
         indexes = [
