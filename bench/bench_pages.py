@@ -5,7 +5,9 @@ Budget (DESIGN.md): public GET pages serve at least half the requests per
 second of the bare page, measured side by side in one run. The Today page
 (``/admin/``) is measured the same way, signed in as the therapist: her
 session comes from the real login (password, then an authenticator code)
-against the bench database, with a day of calls to show.
+against the bench database, with a day of calls to show and the demo's
+courses (issue 11): a course waiting on its gates and the week's course
+sessions are on the page, checked before it is measured.
 """
 
 from __future__ import annotations
@@ -109,6 +111,8 @@ def _check_today(base: str, cookie: str) -> None:
         body = response.read().decode()
         assert response.geturl() == f"{base}/admin/", response.geturl()
     assert "Today and tomorrow" in body
+    assert "Courses waiting on a step" in body
+    assert "This week&#x27;s course sessions" in body or "This week's course sessions" in body
     assert len(re.findall(r"Bench Caller \d", body)) >= TODAY_CALLS
 
 

@@ -10,7 +10,9 @@ class KapSessionsConfig(AppConfig):
         # is ready", "something is ready" for questionnaires) with the outbox
         # (practice.outbox.kinds), the KAP panels of a client's page in the
         # admin (practice.client_panels) and the open safety flags on the
-        # Today page (practice.dashboard).
-        from . import client_panels, dashboard, emails
+        # Today page (practice.dashboard). course_emails registers the course
+        # sessions' reminders (practice.calendar.reminders), "a short form is
+        # ready" and the therapist's agenda of the day.
+        from . import client_panels, course_emails, dashboard, emails
 
-        del client_panels, dashboard, emails
+        del client_panels, course_emails, dashboard, emails

@@ -9,6 +9,10 @@ its PDF, the flag's acknowledgement, the eligibility page), and to the list
 of those records filtered to her: those lists are out of the sidebar
 (``workspace_section = None`` in the ``kap_sessions/admin/`` modules).
 
+Her course, once she has one, is shown as a timeline: the beginning
+(preparation), the middle (medicine and integration sessions, in order)
+and the end (completed, withdrawn, or the planned end).
+
 Registered by ``KapSessionsConfig.ready()``. Each panel reads a fixed number
 of rows (slices, not whole histories) in a fixed number of queries, writes
 nothing, and shows no clinical free text but the therapist's own eligibility
@@ -26,17 +30,20 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from practice.calendar.display import in_practice_time, short_day
+from practice.calendar.models import Appointment, AppointmentKind
 from practice.client_panels import client_panel
 from practice.identity import practice_profile
 from practice.models import Client, User
 
 from .instruments import INSTRUMENTS, instrument_for
 from .models import (
+    CLOSED_PHASES,
     OPTIONAL_CONSENT_KINDS,
     SECTIONS,
     ConsentKind,
     ConsentSignature,
     Course,
+    CoursePhase,
     Intake,
     SafetyFlag,
     SafetyFlagStatus,
@@ -461,4 +468,101 @@ def consents(request: HttpRequest, *, client: Client, now: datetime) -> dict[str
             1 for document in to_sign if document.kind not in OPTIONAL_CONSENT_KINDS
         ),
         "list_url": _her_list("kap_sessions_consentsignature", client),
+    }
+
+
+# --- The course as a timeline -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    day: str
+    what: str
+    status: str = ""
+    upcoming: bool = False
+
+
+@dataclass(frozen=True)
+class TimelineStage:
+    title: str
+    entries: list[TimelineEntry]
+    current: bool
+
+
+_BEGINNING = "Beginning: preparation"
+_MIDDLE = "Middle: medicine and integration sessions"
+_END = "End"
+
+
+@client_panel(
+    "kap_sessions.course_timeline",
+    title="Her course",
+    order=15,
+    template="kap_sessions/admin/client_panel_course.html",
+    permission="kap_sessions.view_course",
+)
+def course_timeline(
+    request: HttpRequest, *, client: Client, now: datetime
+) -> dict[str, Any] | None:
+    """Her latest course in three stages, each with its sessions and dated steps (three queries).
+
+    Cancelled and moved sessions are left out; the session they became is shown.
+    """
+    course = Course.objects.filter(client=client).order_by("-started_on", "-id").first()
+    if course is None:
+        return None
+    zone = practice_profile().zone
+    today = now.astimezone(zone).date()
+    changes = list(course.phase_changes.all())
+    sessions = list(
+        course.sessions.standing().select_related("appointment").order_by("appointment__start")
+    )
+    beginning: list[TimelineEntry] = [
+        TimelineEntry(_day(course.started_on, today=today), "Course started")
+    ]
+    middle: list[TimelineEntry] = []
+    end: list[TimelineEntry] = []
+    for session in sessions:
+        appointment = session.appointment
+        entry = TimelineEntry(
+            day=_day(appointment.start.astimezone(zone).date(), today=today),
+            what=session.get_kind_display()
+            + (f" {session.dosing_number}" if session.dosing_number else ""),
+            status=appointment.get_status_display(),
+            upcoming=appointment.is_upcoming,
+        )
+        (beginning if session.kind == AppointmentKind.PREPARATION else middle).append(entry)
+    for change in changes:
+        if change.phase in CLOSED_PHASES:
+            end.append(
+                TimelineEntry(
+                    _day(change.at.astimezone(zone).date(), today=today), change.get_phase_display()
+                )
+            )
+    if course.is_open and course.planned_end_on is not None:
+        end.append(
+            TimelineEntry(
+                _day(course.planned_end_on, today=today),
+                "Planned end" + (" (passed)" if course.is_past_plan(today) else ""),
+                upcoming=True,
+            )
+        )
+    held = sum(
+        1
+        for session in sessions
+        if session.is_dosing and session.appointment.status == Appointment.Status.COMPLETED
+    )
+    phase = course.phase
+    return {
+        "course": course,
+        "held": held,
+        "past_plan": course.is_past_plan(today),
+        "course_url": reverse("admin:kap_sessions_course_change", args=[course.pk]),
+        "stages": [
+            TimelineStage(_BEGINNING, beginning, current=phase == CoursePhase.PREPARATION),
+            TimelineStage(
+                _MIDDLE, middle, current=phase in (CoursePhase.DOSING, CoursePhase.INTEGRATION)
+            ),
+            TimelineStage(_END, end, current=phase in CLOSED_PHASES),
+        ],
     }

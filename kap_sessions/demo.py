@@ -33,8 +33,10 @@ the worker of ``make run`` does not mail the practice's demo address.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, TextIO
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from practice.calendar.services import SlotUnavailable, appointment_book
@@ -59,8 +61,13 @@ from .models import (
     ConsentDocument,
     ConsentSignature,
     Course,
+    CoursePhase,
+    CourseSession,
+    DosingRecord,
+    GoodFaithEstimate,
     Intake,
     Pregnancy,
+    PregnancyStatus,
     SafetyFlag,
     SafetySource,
     ScreeningAnswer,
@@ -68,10 +75,20 @@ from .models import (
     ScreeningResponse,
     ScreeningStatus,
     SubstanceUse,
+    Superbill,
 )
 from .services.consent import consent_pdf_render, consent_signature_keep
+from .services.course import course_advance, course_start
 from .services.safety import SAFETY_ALERT_KIND, safety_flag_raise
 from .services.screening import screening_assign, screening_settings
+from .services.sessions import (
+    TIME_TAKEN,
+    medical_clearance_record,
+    pregnancy_attestation_record,
+    session_book,
+    session_complete,
+    session_start,
+)
 
 DEMO_PHASES = {
     "amara.okafor@example.com": Course.Phase.PREPARATION,
@@ -135,7 +152,64 @@ CLIENT_ANSWERS: dict[str, Any] = {
 
 def seed(*, stdout: TextIO) -> None:
     _seed_courses(stdout)
+    _seed_paperwork(stdout)
     _seed_preparation(stdout)
+
+
+# The fees the demo therapist enters: (CPT code, fee) by kind of session.
+DEMO_FEES: dict[str, tuple[str, Decimal]] = {
+    AppointmentKind.PREPARATION: ("90837", Decimal("200.00")),
+    AppointmentKind.DOSING: ("90837", Decimal("650.00")),
+    AppointmentKind.INTEGRATION: ("90837", Decimal("200.00")),
+    AppointmentKind.CHECK_IN: ("90832", Decimal("0.00")),
+}
+
+
+def _seed_paperwork(stdout: TextIO) -> None:
+    """Dana's superbill for her completed course, and Amara's Good Faith Estimate.
+
+    Written directly (the therapist would enter the codes and fees by hand,
+    and sharing the estimate would email the demo address).
+    """
+    dana = Client.objects.filter(email__iexact="dana.whitfield@example.com").first()
+    course = None if dana is None else dana.courses.filter(phase=CoursePhase.COMPLETED).first()
+    if dana is not None and course is not None and not dana.superbills.exists():
+        superbill = Superbill.objects.create(
+            client=dana, course=course, diagnosis_codes="F53.0", visible_to_client=True
+        )
+        held = course.sessions.filter(appointment__status="completed").select_related("appointment")
+        for session in held.order_by("appointment__start"):
+            code, fee = DEMO_FEES[session.kind]
+            superbill.lines.create(
+                service_date=timezone.localdate(session.appointment.start),
+                code=code,
+                description=session.get_kind_display(),
+                fee=fee,
+                appointment=session.appointment,
+            )
+    amara = Client.objects.filter(email__iexact="amara.okafor@example.com").first()
+    if amara is not None and not amara.good_faith_estimates.exists():
+        today = timezone.localdate()
+        estimate = GoodFaithEstimate.objects.create(
+            client=amara,
+            course=amara.courses.first(),
+            services_from=today,
+            services_until=today + timedelta(weeks=12),
+            notes="Medication and the prescriber's visits are billed by the prescriber.",
+            shared_at=timezone.now(),
+        )
+        for description, code, quantity, fee in [
+            ("Preparation session, 50 min", "90837", 2, Decimal("200.00")),
+            ("Supervised medicine session, 3.5 hours", "90837", 3, Decimal("650.00")),
+            ("Integration session, 50 min", "90837", 3, Decimal("200.00")),
+        ]:
+            estimate.lines.create(
+                description=description, code=code, quantity=quantity, unit_fee=fee
+            )
+    stdout.write(
+        f"  Paperwork: {Superbill.objects.count()} superbill(s), "
+        f"{GoodFaithEstimate.objects.count()} Good Faith Estimate(s)\n"
+    )
 
 
 def _seed_courses(stdout: TextIO) -> None:
@@ -145,6 +219,9 @@ def _seed_courses(stdout: TextIO) -> None:
         if client is None:
             continue
         course = client.courses.order_by("started_on", "pk").first()
+        if course is None and email in COURSE_BUILDERS:
+            started = _practice_time(today - timedelta(weeks=3 * weeks_ago), 0, 10)
+            course = COURSE_BUILDERS[email](client, started)
         if course is None:
             closed = phase in CLOSED_PHASES
             course = Course.objects.create(
@@ -165,6 +242,169 @@ def _seed_courses(stdout: TextIO) -> None:
             )
             _seed_signatures(client, signed_at=_practice_time(course.started_on, 9, 11))
     stdout.write(f"  Courses: {Course.objects.count()} ({Course.objects.open().count()} open)\n")
+
+
+# --- Courses built through the services --------------------------------------------
+#
+# Three courses are lived through the services, each call given the moment it
+# happened (``now``), so their history, sessions, reminders, questionnaires and
+# audit lines are what the practice would have: Amara in preparation with the
+# gates of a medicine session still missing, Beth in dosing with a medicine
+# session on the next weekday (every gate met, her attestation taken today),
+# Dana completed after one medicine session. Past appointments are marked held
+# as they end, which voids their reminders; nothing is mailed for the past.
+
+
+def _next_weekday(day: date) -> date:
+    while day.weekday() > 4:
+        day += timedelta(days=1)
+    return day
+
+
+def _demo_book(
+    course: Course, kind: str, day: date, hour: int, mode: str, *, now: datetime
+) -> CourseSession:
+    """Book ``kind`` on the first weekday from ``day`` at ``hour``, or later that day if taken."""
+    zone = practice_profile().zone
+    day = _next_weekday(day)
+    for later in range(8):
+        start = datetime.combine(day, time(hour + later), tzinfo=zone)
+        try:
+            return session_book(course=course, kind=kind, start=start, mode=mode, now=now)
+        except ValidationError as exc:
+            if TIME_TAKEN not in exc.messages:
+                raise
+    raise AssertionError(f"no free time for the demo's {kind} on {day}")
+
+
+def _demo_hold(session: CourseSession) -> None:
+    """Mark ``session`` held just after it ended (a medicine session: started, discharged)."""
+    appointment = session.appointment
+    if session.is_dosing:
+        pregnancy_attestation_record(
+            client=session.course.client,
+            status=PregnancyStatus.NOT_PREGNANT,
+            attested_at=appointment.start - timedelta(minutes=20),
+            now=appointment.start - timedelta(minutes=20),
+        )
+        session_start(
+            session=session,
+            baseline_systolic=118,
+            baseline_diastolic=76,
+            now=appointment.start - timedelta(minutes=10),
+        )
+        # The discharge's own service is durable (see the module docstring):
+        # written here in the shape it gives.
+        DosingRecord.objects.filter(session=session).update(
+            alert_and_oriented=True,
+            steady_on_feet=True,
+            driver_present=True,
+            present_until=appointment.end,
+            discharged_at=appointment.end,
+        )
+    done = session_complete(session=session, now=appointment.end + timedelta(minutes=5))
+    if done.check_in is not None:
+        _demo_hold(done.check_in)
+
+
+def _past_preparation(client: Client, started: datetime) -> Course:
+    """A course started at ``started`` with the client's intake, consents, one preparation
+    session held and the clearance recorded: every gate of a medicine session met."""
+    course = course_start(client=client, now=started)
+    Course.objects.filter(pk=course.pk).update(
+        driver_name=INTAKE_ANSWERS["driver_name"], driver_phone=INTAKE_ANSWERS["driver_phone"]
+    )
+    course.refresh_from_db()
+    _seed_intake(client, len(SECTIONS), True, sent_at=started + timedelta(days=2))
+    _seed_signatures(client, signed_at=started + timedelta(days=9))
+    first_day = started.date() + timedelta(days=7)
+    preparation = _demo_book(
+        course, AppointmentKind.PREPARATION, first_day, 11, MeetingMode.VIDEO, now=started
+    )
+    _demo_hold(preparation)
+    medical_clearance_record(
+        course=course,
+        prescriber="Dr. Ana Whitcombe, MD",
+        cleared_on=started.date() + timedelta(days=10),
+        note="Blood pressure log reviewed; no interactions with her current medicines.",
+        now=started + timedelta(days=10),
+    )
+    return course
+
+
+def _course_in_preparation(client: Client, started: datetime) -> Course:
+    """Amara: started, a video preparation session to come; no clearance, driver or session held."""
+    course = course_start(client=client, now=started)
+    _demo_book(
+        course,
+        AppointmentKind.PREPARATION,
+        timezone.localdate() + timedelta(days=2),
+        14,
+        MeetingMode.VIDEO,
+        now=timezone.now(),
+    )
+    return course
+
+
+def _course_in_dosing(client: Client, started: datetime) -> Course:
+    """Beth: prepared, in dosing, her first medicine session on the next weekday at 9:00."""
+    course = _past_preparation(client, started)
+    now = timezone.now()
+    course = course_advance(course=course, to=CoursePhase.DOSING, now=now - timedelta(days=2))
+    _demo_book(
+        course,
+        AppointmentKind.DOSING,
+        timezone.localdate() + timedelta(days=1),
+        9,
+        MeetingMode.IN_PERSON,
+        now=now,
+    )
+    pregnancy_attestation_record(
+        client=client, status=PregnancyStatus.NOT_PREGNANT, now=now - timedelta(minutes=5)
+    )
+    return course
+
+
+def _course_completed(client: Client, started: datetime) -> Course:
+    """Dana: one medicine session planned and held, its check-in and integration, completed."""
+    course = _past_preparation(client, started)
+    Course.objects.filter(pk=course.pk).update(planned_dosing_sessions=1)
+    course.refresh_from_db()
+    booked_at = started + timedelta(days=12)
+    course = course_advance(course=course, to=CoursePhase.DOSING, now=booked_at)
+    dosing = _demo_book(
+        course,
+        AppointmentKind.DOSING,
+        started.date() + timedelta(days=14),
+        9,
+        MeetingMode.IN_PERSON,
+        now=booked_at,
+    )
+    _demo_hold(dosing)
+    held_at = dosing.appointment.end + timedelta(hours=1)
+    course = course_advance(course=course, to=CoursePhase.INTEGRATION, now=held_at)
+    integration = _demo_book(
+        course,
+        AppointmentKind.INTEGRATION,
+        dosing.appointment.start.date() + timedelta(days=2),
+        13,
+        MeetingMode.VIDEO,
+        now=held_at,
+    )
+    _demo_hold(integration)
+    return course_advance(
+        course=course,
+        to=CoursePhase.COMPLETED,
+        closing_summary="Course closed; summary shared with the client.",
+        now=integration.appointment.end + timedelta(days=3),
+    )
+
+
+COURSE_BUILDERS = {
+    "amara.okafor@example.com": _course_in_preparation,
+    "beth.lindqvist@example.com": _course_in_dosing,
+    "dana.whitfield@example.com": _course_completed,
+}
 
 
 def _practice_time(day: date, days_after: int, hour: int) -> datetime:

@@ -21,7 +21,7 @@ from practice.mail import absolute_url, build_email
 from practice.models import Client, ClientDocument, OutboxMessage
 from practice.outbox.kinds import email_kind, object_of
 
-from .models import SafetyFlag, ScreeningAssignment
+from .models import GoodFaithEstimate, SafetyFlag, ScreeningAssignment
 
 # The portal's address is part of the URL contract (DESIGN.md).
 PORTAL_PATH = "/portal/"
@@ -43,6 +43,16 @@ def safety_alert(*, flag: SafetyFlag) -> EmailMultiAlternatives:
 def document_ready(*, document: ClientDocument) -> EmailMultiAlternatives:
     """To her: a document is ready in her portal. Not which one, nor why."""
     client = document.client
+    return build_email(
+        "kap-document-ready",
+        to=[client.email],
+        context={"first_name": client.display_name, "portal_url": absolute_url(PORTAL_PATH)},
+    )
+
+
+def estimate_ready(*, estimate: GoodFaithEstimate) -> EmailMultiAlternatives:
+    """To her: a document (her Good Faith Estimate) is ready in her portal. Not which one."""
+    client = estimate.client
     return build_email(
         "kap-document-ready",
         to=[client.email],
@@ -76,6 +86,14 @@ def _document_ready(message: OutboxMessage) -> EmailMultiAlternatives | None:
     if document is None or not document.visible_to_client:
         return None  # withdrawn, or no longer shown in her portal
     return document_ready(document=document)
+
+
+@email_kind("kap.estimate_ready")
+def _estimate_ready(message: OutboxMessage) -> EmailMultiAlternatives | None:
+    estimate = object_of(GoodFaithEstimate.objects.select_related("client"), message)
+    if estimate is None or estimate.shared_at is None:
+        return None  # gone, or no longer shown in her portal
+    return estimate_ready(estimate=estimate)
 
 
 @email_kind("kap.forms_due")

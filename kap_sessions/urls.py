@@ -32,3 +32,51 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="portal_questionnaire_thanks",
     ),
 ]
+
+# Issue 11: the course's paperwork (kap_sessions/views/paperwork.py). Her
+# portal's downloads, and the therapist's (staff only, behind the admin's gate;
+# outside /admin/, whose catch-all answers every path there).
+from .views import paperwork  # noqa: E402
+
+urlpatterns += [
+    path(
+        "portal/paperwork/course-summary/<int:pk>/",
+        paperwork.portal_course_summary,
+        name="portal_course_summary",
+    ),
+    path(
+        "portal/paperwork/superbills/<int:pk>/",
+        paperwork.portal_superbill,
+        name="portal_superbill",
+    ),
+    path(
+        "portal/paperwork/estimates/<int:pk>/",
+        paperwork.portal_estimate,
+        name="portal_estimate",
+    ),
+    path(
+        "portal/paperwork/estimates/<int:pk>/pdf/",
+        paperwork.portal_estimate_pdf,
+        name="portal_estimate_pdf",
+    ),
+    path(
+        "workspace/documents/course-summary/<int:pk>/",
+        paperwork.admin_course_summary_pdf,
+        name="admin_course_summary_pdf",
+    ),
+    path(
+        "workspace/documents/session-record/<int:pk>/",
+        paperwork.admin_dosing_record_pdf,
+        name="admin_dosing_record_pdf",
+    ),
+    path(
+        "workspace/documents/superbill/<int:pk>/",
+        paperwork.admin_superbill_pdf,
+        name="admin_superbill_pdf",
+    ),
+    path(
+        "workspace/documents/estimate/<int:pk>/",
+        paperwork.admin_estimate_pdf,
+        name="admin_estimate_pdf",
+    ),
+]

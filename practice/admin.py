@@ -1,5 +1,6 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -15,6 +16,7 @@ from .admin_mixins import ReadOnlyAdminMixin
 from .admin_site import Section
 from .calendar.display import in_practice_time
 from .client_panels import client_panels_shown
+from .client_records import USState
 from .invitations import client_invite
 from .models import AuditEvent, Client, PracticeProfile, User, WorkerHeartbeat
 
@@ -37,8 +39,28 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
 
+class PracticeProfileForm(forms.ModelForm):  # type: ignore[type-arg]
+    # The JSON list of two-letter codes, edited as one box per state.
+    licensed_states = forms.MultipleChoiceField(
+        label="Licensed states",
+        choices=USState.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Where the therapist may see clients by video; a video session "
+        "with the client in another state is flagged.",
+    )
+
+    class Meta:
+        model = PracticeProfile
+        fields = ["licensed_states"]  # the admin adds its fieldsets
+
+    def clean_licensed_states(self) -> list[str]:
+        return sorted(self.cleaned_data["licensed_states"])
+
+
 @admin.register(PracticeProfile)
 class PracticeProfileAdmin(admin.ModelAdmin):
+    form = PracticeProfileForm
     # Links typed without a scheme are taken as https (Django 6's default).
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     workspace_section = Section.SETTINGS
@@ -69,7 +91,7 @@ class PracticeProfileAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Video calls", {"fields": ("video_room_url",)}),
+        ("Video calls", {"fields": ("video_room_url", "licensed_states")}),
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:

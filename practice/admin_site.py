@@ -55,6 +55,7 @@ class Section(models.TextChoices):
     CONSULTATIONS = "consultations", "Consultations"
     CLIENTS = "clients", "Clients"
     CALENDAR = "calendar", "Calendar"
+    BILLING = "billing", "Billing"
     NEWSLETTER = "newsletter", "Newsletter"
     SETTINGS = "settings", "Practice settings"
     SYSTEM = "system", "System"

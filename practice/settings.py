@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Callable
+from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -271,6 +272,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # their time, anything whose wake-up was lost), one loop for all of them.
     "outbox-sweep": {"task": "practice.outbox.sweep", "schedule": 60.0},
     "outbox-purge": {"task": "practice.outbox.purge", "schedule": 24 * 3600.0},
+    # The therapist's morning agenda: plans the next one (one row per day,
+    # by its key), so every few minutes is safe and a missed run costs nothing.
+    "kap-agenda-plan": {"task": "kap_sessions.agenda_plan", "schedule": 300.0},
 }
 # How old the worker heartbeat may be before /healthz calls the worker down.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
@@ -500,6 +504,28 @@ CALENDAR_REMINDER_OFFSETS = {
     "day_before": env.int("REMINDER_DAY_BEFORE_MINUTES", default=24 * 60),
     "hour_before": env.int("REMINDER_HOUR_BEFORE_MINUTES", default=60),
 }
+# Extra reminders some kinds of appointment have, by appointment kind, in
+# minutes before the start (practice/calendar/reminders.py): practical
+# instructions two days before a long session.
+CALENDAR_REMINDER_EXTRA_OFFSETS: dict[str, dict[str, int]] = {
+    "dosing": {"two_days_before": env.int("REMINDER_TWO_DAYS_BEFORE_MINUTES", default=48 * 60)},
+}
+
+
+def _time_of_day(name: str, default: str) -> str:
+    value = env.str(name, default=default)
+    try:
+        time.fromisoformat(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} {value!r} is not a time of day (HH:MM).") from exc
+    return value
+
+
+# The therapist's agenda of the day (kap_sessions/course_emails.py) goes out
+# at this time of the practice's day; "a short form is ready" on its due date
+# at this one (HH:MM, practice time).
+KAP_AGENDA_TIME = _time_of_day("KAP_AGENDA_TIME", "07:00")
+KAP_FORM_READY_TIME = _time_of_day("KAP_FORM_READY_TIME", "08:00")
 # How long a process trusts its copy of the calendar's cache generation before
 # asking the shared cache again: another process's booking shows on this
 # process's pages at most this much later (the booking itself is always checked

@@ -5,4 +5,5 @@ set -e
 cd "$(dirname "$0")/.."
 rm -f kap_sessions/migrations/0008_course.py
 DEBUG=true .venv/bin/python manage.py makemigrations kap_sessions --name course
-.venv/bin/ruff format kap_sessions/migrations/0008_course.py >/dev/null
+.venv/bin/ruff check --fix --quiet kap_sessions/migrations/0008_course.py
+.venv/bin/ruff format --quiet kap_sessions/migrations/0008_course.py

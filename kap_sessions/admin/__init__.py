@@ -21,3 +21,19 @@ Who acted is ``practice.admin_actions.admin_actor`` in every admin module.
 from . import consent, course, eligibility, intake, safety, screening
 
 __all__ = ["consent", "course", "eligibility", "intake", "safety", "screening"]
+
+from . import notes  # noqa: E402 (session and psychotherapy notes, issue 11)
+
+__all__ += ["notes"]
+
+from . import dosing  # noqa: E402 (the medicine session page, issue 11)
+
+__all__ += ["dosing"]
+
+from . import billing  # noqa: E402 (superbills and Good Faith Estimates, issue 11)
+
+__all__ += ["billing"]
+
+from . import sessions  # noqa: E402 (course sessions: held, cancelled, moved; issue 11)
+
+__all__ += ["sessions"]

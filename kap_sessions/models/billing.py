@@ -17,6 +17,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from practice.encryption import EncryptedTextField
 from practice.models import Client
 
 from .course import Course
@@ -30,11 +31,9 @@ class Superbill(models.Model):
         Course, null=True, blank=True, on_delete=models.PROTECT, related_name="superbills"
     )
     issued_on = models.DateField(default=timezone.localdate)
-    diagnosis_codes = models.CharField(
-        "diagnosis codes (ICD-10)",
-        max_length=200,
-        blank=True,
-        help_text="Comma-separated, e.g. F53.0, F41.1.",
+    # A diagnosis is what the therapist writes about her: encrypted at rest.
+    diagnosis_codes = EncryptedTextField(
+        "diagnosis codes (ICD-10)", blank=True, help_text="Comma-separated, e.g. F53.0, F41.1."
     )
     visible_to_client = models.BooleanField(
         default=True, help_text="She can download it in her portal."
@@ -88,8 +87,10 @@ class GoodFaithEstimate(models.Model):
     issued_on = models.DateField(default=timezone.localdate)
     services_from = models.DateField(help_text="The first expected date of service.")
     services_until = models.DateField(help_text="The last expected date (at most 12 months on).")
-    diagnosis_codes = models.CharField("diagnosis codes (ICD-10)", max_length=200, blank=True)
-    notes = models.TextField(
+    diagnosis_codes = EncryptedTextField(
+        "diagnosis codes (ICD-10)", blank=True, help_text="Comma-separated, e.g. F53.0, F41.1."
+    )
+    notes = EncryptedTextField(
         blank=True, help_text="Anything else she should know, e.g. what is not included."
     )
     shared_at = models.DateTimeField(

@@ -129,6 +129,10 @@ class CoursePhaseChange(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    note = EncryptedTextField(
+        blank=True,
+        help_text="Why, when the move needed a reason (completed before the planned sessions).",
+    )
 
     class Meta:
         ordering = ["at", "id"]

@@ -87,6 +87,7 @@ class DosingRecord(models.Model):
                 violation_error_message="Presence must end after it starts.",
             ),
         ]
+        verbose_name = "medicine session record"
 
     def __str__(self) -> str:
         return f"Medicine session record #{self.pk}"

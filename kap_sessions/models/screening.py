@@ -38,9 +38,17 @@ class ScreeningStatus(models.TextChoices):
 
 
 class ScreeningAssignmentQuerySet(models.QuerySet["ScreeningAssignment"]):
-    def open_for(self, client: Client) -> ScreeningAssignmentQuerySet:
-        """What she still has to answer, the earliest due first (the portal's order)."""
-        return self.filter(client=client, status=ScreeningStatus.OPEN).order_by("due_on", "id")
+    def open_for(self, client: Client, *, on: date | None = None) -> ScreeningAssignmentQuerySet:
+        """What she still has to answer on day ``on`` (today), the earliest due first.
+
+        A follow-up planned months ahead is left out until it opens.
+        """
+        on = on or timezone.localdate()
+        return (
+            self.filter(client=client, status=ScreeningStatus.OPEN)
+            .filter(models.Q(opens_on__isnull=True) | models.Q(opens_on__lte=on))
+            .order_by("due_on", "id")
+        )
 
 
 class ScreeningAssignment(Transitions):
@@ -86,6 +94,11 @@ class ScreeningAssignment(Transitions):
         max_length=40,
         blank=True,
         help_text="Which point of the course it measures, e.g. baseline or before_dosing_2.",
+    )
+    opens_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Shown to her from this day; empty to show it at once (a follow-up waits).",
     )
 
     objects = ScreeningAssignmentQuerySet.as_manager()

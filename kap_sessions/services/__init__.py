@@ -53,3 +53,88 @@ __all__ = [
     "screening_submit",
     "screening_withdraw",
 ]
+
+# Issue 11: notes and the course's measures.
+from .measures import measures_plan_before_dosing, measures_plan_for_phase  # noqa: E402
+from .notes import (  # noqa: E402
+    note_addendum_add,
+    note_save,
+    note_sign,
+    notes_for_export,
+)
+
+__all__ += [
+    "measures_plan_before_dosing",
+    "measures_plan_for_phase",
+    "note_addendum_add",
+    "note_save",
+    "note_sign",
+    "notes_for_export",
+]
+
+# Issue 11: the course's sessions and the gates of a medicine session.
+from .gates import (  # noqa: E402
+    Gate,
+    GateClosed,
+    dosing_schedule_gates,
+    dosing_schedule_gates_for,
+    dosing_start_gates,
+)
+from .sessions import (  # noqa: E402
+    SessionCompleted,
+    integration_overdue,
+    integration_proposal,
+    medical_clearance_record,
+    pregnancy_attestation_record,
+    session_book,
+    session_cancel,
+    session_complete,
+    session_location_record,
+    session_move,
+    session_start,
+)
+
+__all__ += [
+    "Gate",
+    "GateClosed",
+    "SessionCompleted",
+    "dosing_schedule_gates",
+    "dosing_schedule_gates_for",
+    "dosing_start_gates",
+    "integration_overdue",
+    "integration_proposal",
+    "medical_clearance_record",
+    "pregnancy_attestation_record",
+    "session_book",
+    "session_cancel",
+    "session_complete",
+    "session_location_record",
+    "session_move",
+    "session_start",
+]
+
+# Issue 11: the record of a medicine session.
+from .dosing import (  # noqa: E402
+    adverse_event_record,
+    discharge_missing,
+    dosing_discharge,
+    dosing_record_update,
+    presence_flag,
+    vital_readings,
+    vital_sign_record,
+)
+
+__all__ += [
+    "adverse_event_record",
+    "discharge_missing",
+    "dosing_discharge",
+    "dosing_record_update",
+    "presence_flag",
+    "vital_readings",
+    "vital_sign_record",
+]
+
+# Issue 11: the money paperwork.
+from .billing import estimate_share, superbill_prefill_lines  # noqa: E402
+
+__all__ += ["estimate_share", "superbill_prefill_lines"]

@@ -26,7 +26,7 @@ transaction Django opens around a form.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -102,38 +102,76 @@ class Eligibility:
         return self.override is not None
 
 
-def _applying(client: Client, intake: Intake | None) -> list[Contraindication]:
-    """The active contraindications that apply to ``client``, in the therapist's order."""
-    has_open_flag = SafetyFlag.objects.filter(client=client, status=SafetyFlagStatus.OPEN).exists()
-    applying: dict[int, Contraindication] = {}
-    for contraindication in Contraindication.objects.from_intake():
-        rule = contraindication.intake_rule
-        by_intake = intake is not None and INTAKE_RULES[rule](intake)
-        by_flag = rule == IntakeRule.ACTIVE_SUICIDAL_IDEATION and has_open_flag
-        if by_intake or by_flag:
-            applying[contraindication.pk] = contraindication
-    marks = ClientContraindication.objects.for_client(client).filter(contraindication__active=True)
+def _applying_for(
+    clients: Sequence[Client], intakes: dict[int, Intake]
+) -> dict[int, list[Contraindication]]:
+    """The active contraindications that apply to each client, in the therapist's order."""
+    client_ids = [client.pk for client in clients]
+    flagged = set(
+        SafetyFlag.objects.filter(
+            client_id__in=client_ids, status=SafetyFlagStatus.OPEN
+        ).values_list("client_id", flat=True)
+    )
+    from_intake = list(Contraindication.objects.from_intake())
+    applying: dict[int, dict[int, Contraindication]] = {pk: {} for pk in client_ids}
+    for client_id in client_ids:
+        intake = intakes.get(client_id)
+        for contraindication in from_intake:
+            rule = contraindication.intake_rule
+            by_intake = intake is not None and INTAKE_RULES[rule](intake)
+            by_flag = rule == IntakeRule.ACTIVE_SUICIDAL_IDEATION and client_id in flagged
+            if by_intake or by_flag:
+                applying[client_id][contraindication.pk] = contraindication
+    marks = ClientContraindication.objects.filter(
+        client_id__in=client_ids, contraindication__active=True
+    ).select_related("contraindication")
     for mark in marks:
-        applying.setdefault(mark.contraindication_id, mark.contraindication)
-    return sorted(applying.values(), key=lambda c: (c.order, c.pk))
+        applying[mark.client_id].setdefault(mark.contraindication_id, mark.contraindication)
+    return {
+        client_id: sorted(found.values(), key=lambda c: (c.order, c.pk))
+        for client_id, found in applying.items()
+    }
 
 
 def eligibility_for(client: Client) -> Eligibility:
     """Her eligibility now (see the module docstring). A constant five queries."""
-    intake = Intake.objects.filter(client=client).first()
-    applying = _applying(client, intake)
-    outcomes = {c.outcome for c in applying}
-    computed = next(
-        (status for status in _SEVERITY if status in outcomes), EligibilityStatus.ELIGIBLE
-    )
-    override = EligibilityOverride.objects.current_for(client)
-    return Eligibility(
-        status=override.status if override is not None else computed,
-        reasons=[c.plain_words for c in applying],
-        computed_status=computed,
-        override=override,
-        intake_complete=intake is not None and intake.is_submitted,
-    )
+    return eligibility_for_clients([client])[client.pk]
+
+
+def eligibility_for_clients(clients: Sequence[Client]) -> dict[int, Eligibility]:
+    """:func:`eligibility_for` of each client, by client id, in the same five queries.
+
+    For pages and gates that show many clients at once (the courses waiting
+    on a gate): the number of queries does not grow with the clients.
+    """
+    client_ids = [client.pk for client in clients]
+    intakes = {
+        intake.client_id: intake for intake in Intake.objects.filter(client_id__in=client_ids)
+    }
+    applying = _applying_for(clients, intakes)
+    overrides: dict[int, EligibilityOverride] = {}
+    for decision in (
+        EligibilityOverride.objects.filter(client_id__in=client_ids)
+        .select_related("decided_by")
+        .order_by("-decided_at", "-id")
+    ):
+        overrides.setdefault(decision.client_id, decision)
+    result: dict[int, Eligibility] = {}
+    for client_id in client_ids:
+        outcomes = {c.outcome for c in applying[client_id]}
+        computed = next(
+            (status for status in _SEVERITY if status in outcomes), EligibilityStatus.ELIGIBLE
+        )
+        override = overrides.get(client_id)
+        intake = intakes.get(client_id)
+        result[client_id] = Eligibility(
+            status=override.status if override is not None else computed,
+            reasons=[c.plain_words for c in applying[client_id]],
+            computed_status=computed,
+            override=override,
+            intake_complete=intake is not None and intake.is_submitted,
+        )
+    return result
 
 
 @transaction.atomic

@@ -32,6 +32,7 @@ from practice.models import Appointment, AppointmentKind, Client
 
 from ..services.portal import PROFILE_FIELDS, client_profile_update, portal_todo
 from .access import PortalRequest, portal_client_required
+from .paperwork import portal_paperwork
 
 
 def her_time(moment: datetime, zone: ZoneInfo) -> str:
@@ -95,6 +96,7 @@ def portal_home(request: PortalRequest) -> HttpResponse:
                 }
                 for document in documents
             ],
+            "paperwork": portal_paperwork(client),
         },
     )
 

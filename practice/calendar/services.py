@@ -110,14 +110,21 @@ def appointment_book(
 
 @transaction.atomic
 def appointment_move(
-    *, appointment: Appointment, start: datetime, now: datetime | None = None
+    *,
+    appointment: Appointment,
+    start: datetime,
+    offered_only: bool = True,
+    now: datetime | None = None,
 ) -> Appointment:
     """Move a booked appointment to ``start`` in one swap; return the new row.
 
     The old row is cancelled and points at its replacement; the new row is
     booked at the new time. Either both happen or neither does, so the old
     time is freed exactly when the new one is taken. Raises
-    :class:`SlotUnavailable` when the new time is not offered.
+    :class:`SlotUnavailable` when the new time is not offered, or, without
+    ``offered_only`` (time the therapist placed by hand, such as a course
+    session: see :func:`appointment_book`), when it overlaps another
+    appointment (the old row's own time counts as free).
 
     Side effects: the old row's unsent reminders are voided and the new row
     gets fresh ones when the old one had any.
@@ -128,8 +135,17 @@ def appointment_move(
     if old.status != Appointment.Status.BOOKED or old.start <= now:
         raise ValidationError("This appointment can no longer be moved.")
     start = start.astimezone(UTC)
-    if not is_offered(
-        kind=old.kind, start=start, now=now, ignore_appointment_id=old.pk, settings=kind_row
+    end, occupied_start, occupied_end = _occupied_range(start, kind_row)
+    if offered_only:
+        if not is_offered(
+            kind=old.kind, start=start, now=now, ignore_appointment_id=old.pk, settings=kind_row
+        ):
+            raise SlotUnavailable
+    elif (
+        Appointment.objects.occupying()
+        .overlapping(occupied_start, occupied_end)
+        .exclude(pk=old.pk)
+        .exists()
     ):
         raise SlotUnavailable
     had_reminders = reminders_were_planned(old)
@@ -137,7 +153,6 @@ def appointment_move(
     old.status_changed_at = now
     old.save(update_fields=["status", "status_changed_at"])
     reminders_void(appointment=old)
-    end, occupied_start, occupied_end = _occupied_range(start, kind_row)
     new = _insert(
         Appointment(
             kind=old.kind,

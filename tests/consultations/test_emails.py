@@ -6,7 +6,8 @@ clinical (intake answers, treatment words) leaves the app.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from email.message import EmailMessage
 
 import pytest
@@ -21,7 +22,10 @@ from consultations.services import (
     consultation_transition,
     waitlist_join,
 )
+from kap_sessions.course_emails import agenda_plan, measures_due_emails_plan
+from kap_sessions.models import GoodFaithEstimate
 from kap_sessions.services import eligibility_override, safety_flag_raise, screening_assign
+from kap_sessions.services.billing import estimate_share
 from kap_sessions.services.referral import referral_letter_issue
 from newsletter.services import campaign_send_test, subscriber_subscribe
 from practice.discretion import discretion_words_in
@@ -32,6 +36,7 @@ from practice.outbox.kinds import kind_named, kind_names
 from practice.outbox.services import outbox_send_due
 from tests.consultations.conftest import FIRST_SLOT, assert_nothing_clinical
 from tests.factories import ClientFactory, UserFactory
+from tests.kap_sessions.factories_emails import book_session, course_measure, course_of
 from tests.newsletter.factories import CampaignFactory
 from tests.support.smtp import html_part, text_part
 
@@ -332,6 +337,24 @@ def test_every_kind_s_subject_is_short_and_names_no_treatment(
     with django_capture_on_commit_callbacks(execute=True):
         referral_letter_issue(client=her_record, actor=therapist)
     render.render_new_rows()
+    estimate = GoodFaithEstimate.objects.create(
+        client=her_record, services_from=date(2027, 3, 1), services_until=date(2027, 5, 31)
+    )
+    estimate.lines.create(description="Integration session, 50 min", unit_fee=Decimal("200"))
+    with django_capture_on_commit_callbacks(execute=True):
+        estimate_share(estimate=estimate, actor=therapist)
+    render.render_new_rows()
+    # Her course: a medicine session's three reminders, a form that is due,
+    # and the therapist's agenda of that day.
+    course = course_of(her_record)
+    with django_capture_on_commit_callbacks(execute=True):
+        measures_due_emails_plan(
+            assignment=course_measure(course=course, due_on=timezone.localdate())
+        )
+    session_day = FIRST_SLOT + timedelta(days=9)
+    book_session(course=course, kind="dosing", start=session_day)
+    agenda_plan(now=session_day - timedelta(hours=12))
+    render.render_new_rows()
 
     subjects = render.subjects
     assert sorted(subjects) == kind_names(), "a new kind needs a case here"
@@ -344,7 +367,15 @@ def test_every_kind_s_subject_is_short_and_names_no_treatment(
     assert subjects["client.invitation"] == ["Your client portal is ready"]
     assert subjects["kap.safety_alert"] == ["Please look at a client's record"]
     assert subjects["kap.document_ready"] == ["A document is ready in your portal"]
+    assert subjects["kap.estimate_ready"] == ["A document is ready in your portal"]
     assert subjects["kap.forms_due"] == ["Something is ready for you in your portal"]
+    assert subjects["kap.form_ready"] == ["A short form is ready in your portal"]
+    assert sorted(subjects["reminder.session"]) == [
+        "Getting ready for your appointment on Thu, Jan 14",
+        "Your appointment today at 9:00 AM",
+        "Your appointment tomorrow at 9:00 AM",
+    ]
+    assert subjects["kap.agenda"] == ["Your day, Thu, Jan 14: 1 appointment"]
     assert subjects["newsletter.confirm"] == [
         "Confirm your subscription",
         "Reminder: confirm your subscription",

@@ -143,6 +143,7 @@ def panel_text(response, name: str) -> str:  # type: ignore[no-untyped-def]
 def test_kap_registers_its_panels_on_the_client_page_in_reading_order():
     assert [(panel.name, panel.order) for panel in client_panels()] == [
         ("kap_sessions.safety", 10),
+        ("kap_sessions.course_timeline", 15),
         ("kap_sessions.preparation", 20),
         ("kap_sessions.eligibility", 30),
         ("kap_sessions.scores", 40),

@@ -47,10 +47,13 @@ from kap_sessions.models import (
     ConsentDocument,
     ConsentKind,
     ConsentSignature,
+    Course,
+    GoodFaithEstimate,
     Intake,
     ScreeningAssignment,
     ScreeningResponse,
     ScreeningStatus,
+    Superbill,
 )
 from practice.models import Appointment, AppointmentKind, Client, ClientDocument, MeetingMode
 from practice.private_files import private_file_save
@@ -61,6 +64,11 @@ from tests.kap_sessions.factories import (
     IntakeFactory,
     SafetyFlagFactory,
     ScreeningAssignmentFactory,
+)
+from tests.kap_sessions.factories_documents import (
+    EstimateLineFactory,
+    SuperbillLineFactory,
+    completed_course,
 )
 from tests.kap_sessions.intake_steps import section_post
 
@@ -110,6 +118,10 @@ class World:
     consent: ConsentDocument
     epds: ScreeningAssignment
     intake: Intake
+    # Her paperwork (issue 11): a completed course's summary, a superbill, a shared estimate.
+    course: Course
+    superbill: Superbill
+    estimate: GoodFaithEstimate
 
 
 @pytest.fixture
@@ -145,6 +157,10 @@ def world(client_user, other_client_user, practice_profile, settings, tmp_path) 
     epds = ScreeningAssignmentFactory(client=amara, instrument="epds")
     intake = IntakeFactory(client=amara, medications="Sertraline 50 mg daily")
     SafetyFlagFactory(client=amara)
+    superbill = SuperbillLineFactory(superbill__client=amara).superbill
+    estimate = EstimateLineFactory(
+        estimate__client=amara, estimate__shared_at=timezone.now()
+    ).estimate
     return World(
         amara=amara,
         beth=other_client_user.client,
@@ -153,6 +169,9 @@ def world(client_user, other_client_user, practice_profile, settings, tmp_path) 
         consent=cast(ConsentDocument, consent),
         epds=cast(ScreeningAssignment, epds),
         intake=cast(Intake, intake),
+        course=completed_course(client=amara, sessions=0),
+        superbill=cast(Superbill, superbill),
+        estimate=cast(GoodFaithEstimate, estimate),
     )
 
 
@@ -280,6 +299,18 @@ CASES: dict[str, Case] = {
         path=lambda w: "/portal/questionnaires/phq-9/thanks/",
         markers=lambda w: ['href="/portal/questionnaires/epds/"', "Go to the next questionnaire"],
         beth_sees="<h1>Thank you</h1>",
+    ),
+    "kap_sessions:portal_course_summary": Case(
+        path=lambda w: f"/portal/paperwork/course-summary/{w.course.pk}/"
+    ),
+    "kap_sessions:portal_superbill": Case(
+        path=lambda w: f"/portal/paperwork/superbills/{w.superbill.pk}/"
+    ),
+    "kap_sessions:portal_estimate": Case(
+        path=lambda w: f"/portal/paperwork/estimates/{w.estimate.pk}/"
+    ),
+    "kap_sessions:portal_estimate_pdf": Case(
+        path=lambda w: f"/portal/paperwork/estimates/{w.estimate.pk}/pdf/"
     ),
 }
 
@@ -438,6 +469,18 @@ BUDGETS_ELSEWHERE: dict[str, tuple[str, str]] = {
         "test_screening.py",
         "test_the_questionnaire_page_costs_the_same_however_many_she_answered_before",
     ),
+    **{
+        f"kap_sessions:{name}": (
+            "test_documents_downloads.py",
+            "test_her_paperwork_pages_cost_the_same_queries_however_much_she_has",
+        )
+        for name in (
+            "portal_course_summary",
+            "portal_superbill",
+            "portal_estimate",
+            "portal_estimate_pdf",
+        )
+    },
 }
 
 # Measured here: the view's path, and its most queries (the session, her user

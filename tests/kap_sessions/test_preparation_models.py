@@ -38,7 +38,7 @@ from kap_sessions.models import (
 from practice.encryption import EncryptedTextField
 from practice.models import Client
 from practice.transitions import InvalidTransition, transitions_complete
-from tests.factories import ClientDocumentFactory, ClientFactory, StaffFactory
+from tests.factories import ClientDocumentFactory, ClientFactory, CourseFactory, StaffFactory
 from tests.kap_sessions.factories import (
     ClientContraindicationFactory,
     ConsentDocumentFactory,
@@ -96,6 +96,13 @@ def _intake_submitted_before_it_started() -> models.Model:
 
 def _assignment_of_an_unknown_instrument() -> models.Model:
     return ScreeningAssignmentFactory.build(client=ClientFactory(), instrument="bdi-ii")
+
+
+def _second_measure_of_an_occasion() -> models.Model:
+    first = ScreeningAssignmentFactory(course=CourseFactory(), occasion="baseline")
+    return ScreeningAssignmentFactory.build(
+        client=first.client, course=first.course, instrument=first.instrument, occasion="baseline"
+    )
 
 
 def _response_of_an_unknown_instrument() -> models.Model:
@@ -209,6 +216,7 @@ VIOLATIONS: dict[str, tuple[Callable[[], models.Model], str | None]] = {
         _assignment_of_an_unknown_instrument,
         "Choose one of the questionnaires.",
     ),
+    "kap_sessions_screeningassignment_once_per_occasion": (_second_measure_of_an_occasion, None),
     "kap_sessions_screeningresponse_instrument_known": (_response_of_an_unknown_instrument, None),
     "kap_sessions_screeninganswer_one_per_item": (_second_answer_to_an_item, None),
     "kap_sessions_screeninganswer_item_number_positive": (_answer_to_item_zero, None),

@@ -40,6 +40,13 @@ from tests.kap_sessions.factories import (
     ScreeningAssignmentFactory,
     ScreeningResponseFactory,
 )
+from tests.kap_sessions.factories_documents import EstimateLineFactory, SuperbillLineFactory
+from tests.kap_sessions.factories_dosing import medicine_session
+from tests.kap_sessions.factories_notes import (
+    CourseSessionFactory,
+    PsychotherapyNoteFactory,
+    SessionNoteFactory,
+)
 from tests.newsletter.factories import ArticleFactory, CampaignFactory, SubscriberFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +98,12 @@ MAKERS: dict[str, Callable[[int], object]] = {
     "kap_sessions.clientcontraindication": lambda i: ClientContraindicationFactory(),
     "kap_sessions.eligibilityoverride": lambda i: EligibilityOverrideFactory(),
     "kap_sessions.intake": lambda i: IntakeFactory(),
+    "kap_sessions.superbill": lambda i: SuperbillLineFactory().superbill,
+    "kap_sessions.goodfaithestimate": lambda i: EstimateLineFactory().estimate,
+    "kap_sessions.coursesession": lambda i: CourseSessionFactory(),
+    "kap_sessions.dosingrecord": lambda i: medicine_session(start=START + timedelta(days=i)),
+    "kap_sessions.sessionnote": lambda i: SessionNoteFactory(),
+    "kap_sessions.psychotherapynote": lambda i: PsychotherapyNoteFactory(),
     "newsletter.subscriber": lambda i: SubscriberFactory(),
     "newsletter.article": lambda i: ArticleFactory(),
     "newsletter.campaign": lambda i: CampaignFactory(),
@@ -100,6 +113,7 @@ MAKERS: dict[str, Callable[[int], object]] = {
 FIXED_SIZE = {
     "practice.practiceprofile": "one row (the singleton)",
     "kap_sessions.screeningsettings": "one row (the singleton)",
+    "kap_sessions.coursesettings": "one row (the singleton)",
     "practice.kindsettings": "one row per appointment kind",
     "sites.site": "one row",
     "auth.group": "a handful of staff roles",

@@ -77,17 +77,29 @@ def test_the_sidebar_groups_her_work_in_her_words(admin_client_mfa):
         "Consultations": ["Consultations", "Waitlist entries"],
         # A client's signatures, documents, answers, marks and decisions are
         # opened from her page (workspace_section = None).
-        "Clients": ["Clients", "Courses", "Questionnaires", "Safety flags"],
+        # Notes are listed (drafts wait to be signed); a medicine session's
+        # record is opened from its session.
+        "Clients": [
+            "Clients",
+            "Course sessions",
+            "Courses",
+            "Psychotherapy notes",
+            "Questionnaires",
+            "Safety flags",
+            "Session notes",
+        ],
         "Calendar": [
             "Appointment kind settings",
             "Appointments",
             "Availability exceptions",
             "Weekly hours",
         ],
+        "Billing": ["Good Faith Estimates", "Superbills"],
         "Newsletter": ["Articles", "Campaigns", "Subscriber exports", "Subscribers"],
         "Practice settings": [
             "Consent documents",
             "Contraindications",
+            "Course settings",
             "Outgoing emails",
             "Practice profile",
             "Screening settings",
@@ -180,6 +192,7 @@ def test_the_sections_come_in_her_order():
         "Consultations",
         "Clients",
         "Calendar",
+        "Billing",
         "Newsletter",
         "Practice settings",
         "System",
@@ -336,6 +349,9 @@ def test_the_panels_come_from_the_core_and_the_leaf_apps():
     assert [(panel.name, panel.order) for panel in dashboard.panels()] == [
         ("kap_sessions.safety_flags", 5),
         ("calendar.agenda", 10),
+        ("kap_sessions.week_sessions", 12),
+        ("kap_sessions.courses_waiting", 14),
+        ("kap_sessions.courses_past_plan", 16),
         ("consultations.changes", 20),
         ("consultations.waitlist", 30),
         ("outbox.failed", 40),
@@ -444,7 +460,10 @@ def test_today_costs_the_same_queries_for_2_and_20_appointments(
     many = _queries(admin_client_mfa)
 
     assert many == few
-    with django_assert_max_num_queries(16):
+    # 16 for the day, the changes, the waitlist, failed emails and safety
+    # flags; 5 for the course panels (the week's sessions, the courses held up
+    # and their overdue integrations, the courses past their plan).
+    with django_assert_max_num_queries(21):
         response = admin_client_mfa.get("/admin/")
     shown = {panel.panel.name: panel.data for panel in response.context["panels"]}
     assert sum(len(day.items) for day in shown["calendar.agenda"]["days"]) == 20
