@@ -30,9 +30,11 @@ from practice.admin_site import Section
 from practice.calendar.display import in_practice_time, tel_url
 from practice.identity import practice_profile
 from practice.models import Appointment, Client, MeetingMode
+from practice.privacy_admin import erase_action
 
 from .forms import AdminCancelForm, ConsultationAdminForm
 from .models import INTAKE_FIELDS, Consultation, WaitlistEntry
+from .privacy import consultation_erase
 from .services import (
     consultation_convert_to_client,
     consultation_send_video_link,
@@ -151,6 +153,15 @@ class ConsultationAdmin(AuditedAdminMixin):
         _transition_action(Appointment.Status.NO_SHOW, "Mark no-show"),
         "cancel_with_note",
         "convert_to_client",
+        # On her request, for a request never converted into a client (a
+        # converted one is refused: it is purged with her record).
+        erase_action(
+            name="erase_selected",
+            label="Erase the selected requests (on request)",
+            erase=consultation_erase,
+            what="request(s)",
+            warning="their details, intake answers and appointments.",
+        ),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Consultation]:

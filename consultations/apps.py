@@ -13,3 +13,8 @@ class ConsultationsConfig(AppConfig):
         from . import dashboard, display, emails
 
         del dashboard, display, emails
+        # Her consultations in a client's export and purge, and the
+        # retention of requests never converted (practice.privacy).
+        from . import privacy
+
+        del privacy

@@ -16,3 +16,7 @@ class KapSessionsConfig(AppConfig):
         from . import client_panels, course_emails, dashboard, emails
 
         del client_panels, course_emails, dashboard, emails
+        # The course's parts of a client's export, purge and retention (practice.privacy).
+        from . import privacy
+
+        del privacy

@@ -80,3 +80,8 @@ urlpatterns += [
         name="admin_estimate_pdf",
     ),
 ]
+
+# Issue 12: "Download my data", her whole record as a ZIP (kap_sessions/views/export.py).
+from .views import export  # noqa: E402
+
+urlpatterns += [path("portal/export/", export.portal_export, name="portal_export")]

@@ -27,6 +27,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from practice.admin_audit import AuditedAdminMixin
 from practice.admin_mixins import ReadOnlyAdminMixin
 from practice.admin_site import Section
+from practice.privacy_admin import erase_action
 
 from . import services
 from .emails import (
@@ -38,6 +39,7 @@ from .emails import (
 )
 from .forms import CampaignScheduleForm, ImportForm
 from .models import Article, Campaign, Delivery, Subscriber, SubscriberExport
+from .privacy import subscriber_erase
 
 CONSENT_FIELDS = [
     "status",
@@ -68,7 +70,17 @@ class SubscriberAdmin(AuditedAdminMixin):
     # The consent record is evidence: nobody edits it by hand.
     readonly_fields = ["email", *CONSENT_FIELDS]
     change_list_template = "newsletter/admin/subscriber_change_list.html"
-    actions = ["unsubscribe_selected"]
+    actions = [
+        "unsubscribe_selected",
+        # On her request: her row and her deliveries go, the audit line keeps the id only.
+        erase_action(
+            name="erase_selected",
+            label="Erase the selected readers (on request)",
+            erase=subscriber_erase,
+            what="reader(s)",
+            warning="their addresses, consent records and campaign deliveries.",
+        ),
+    ]
     list_per_page = 100
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from . import audit_panels
 from .admin_audit import AuditedAdminMixin
 from .admin_invitations import portal_invitation_panel
 from .admin_mixins import ReadOnlyAdminMixin
@@ -19,6 +20,7 @@ from .client_panels import client_panels_shown
 from .client_records import USState
 from .invitations import client_invite
 from .models import AuditEvent, Client, PracticeProfile, User, WorkerHeartbeat
+from .privacy_admin import client_export_panel, client_export_view
 
 
 @admin.register(User)
@@ -147,6 +149,8 @@ class ClientAdmin(AuditedAdminMixin):
                 context["client_panels"] = client_panels_shown(
                     request, client=obj, now=timezone.now()
                 )
+            # Her whole record as a ZIP (practice/privacy_admin.py), audited as an export.
+            context["client_export"] = client_export_panel(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self) -> list[URLPattern]:
@@ -157,8 +161,16 @@ class ClientAdmin(AuditedAdminMixin):
                 self.admin_site.admin_view(self.invite_view),
                 name="practice_client_invite",
             ),
+            path(
+                "<path:object_id>/export/",
+                self.admin_site.admin_view(self.export_view),
+                name="practice_client_export",
+            ),
             *super().get_urls(),
         ]
+
+    def export_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return client_export_view(self, request, object_id)
 
     def invite_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id))
@@ -188,11 +200,31 @@ class ClientAdmin(AuditedAdminMixin):
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # For an inspection or a question about who saw a record, not for her day.
     workspace_section = Section.SYSTEM
-    list_display = ["at", "actor", "action", "object_type", "object_id", "client", "ip_address"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["object_id", "actor__email"]
+    # Who and whose are plain ids (kept when a user or a client is gone).
+    list_display = [
+        "at",
+        "actor_id",
+        "action",
+        "object_type",
+        "object_id",
+        "client_id",
+        "outcome",
+        "ip_address",
+    ]
+    list_filter = ["action", "outcome", "object_type"]
+    search_fields = ["=object_id", "object_type"]
     date_hierarchy = "at"
-    list_select_related = ["actor", "client"]
+
+    def get_urls(self) -> list[URLPattern]:
+        # Before the inherited patterns, whose "<object_id>/" would take this.
+        return [
+            path(
+                "client/<int:client_id>/history.csv",
+                self.admin_site.admin_view(audit_panels.access_history_csv),
+                name="practice_auditevent_client_csv",
+            ),
+            *super().get_urls(),
+        ]
     # The log is append-only: nobody edits or deletes it from the admin.
 
 

@@ -13,7 +13,15 @@ class PracticeConfig(AppConfig):
         # page, and the private files (their admin, their panel on a client's
         # page, and the check that no served folder holds them).
         # (Their Celery tasks are named in CELERY_IMPORTS.)
-        from . import admin_documents, document_panel, emails, private_files, signals
+        from . import (
+            admin_documents,
+            audit_panels,  # the audit trail on Today and her access history
+            document_panel,
+            emails,
+            private_files,
+            sessions,
+            signals,
+        )
         from .calendar import admin as calendar_admin
         from .calendar import cache as calendar_cache
         from .calendar import dashboard as calendar_dashboard
@@ -22,9 +30,11 @@ class PracticeConfig(AppConfig):
 
         del (
             admin_documents,
+            audit_panels,
             document_panel,
             emails,
             private_files,
+            sessions,
             signals,
             calendar_admin,
             calendar_dashboard,

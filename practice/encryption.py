@@ -20,24 +20,30 @@ compared in SQL, which is what is wanted for this text.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.signals import setting_changed
-from django.db import models
+from django.db import models, transaction
+from django.db.models.functions import Cast
 from django.db.models.lookups import Exact
 from django.dispatch import receiver
 
 __all__ = [
     "EncryptedTextField",
+    "RotationCount",
     "UnreadableCiphertext",
     "decrypt",
     "decrypt_columns_in_place",
     "encrypt",
     "encrypt_columns_in_place",
+    "encrypted_columns",
+    "encrypted_columns_rotate",
     "rotate_token",
 ]
 
@@ -59,10 +65,17 @@ def _fernet() -> MultiFernet:
         ) from exc
 
 
+@functools.cache
+def _primary_fernet() -> Fernet:
+    _fernet()  # the same checks and messages for a missing or malformed key
+    return Fernet(settings.FIELD_ENCRYPTION_KEYS[0])
+
+
 @receiver(setting_changed)
 def _forget_keys(*, setting: str, **kwargs: Any) -> None:
     if setting == "FIELD_ENCRYPTION_KEYS":
         _fernet.cache_clear()
+        _primary_fernet.cache_clear()
 
 
 def encrypt(text: str) -> str:
@@ -146,3 +159,134 @@ def _rewrite_columns(
                 f"UPDATE {quote(table)} SET {assignments} WHERE id = %s",  # noqa: S608
                 [change(value) if value else value for value in values] + [row_id],
             )
+
+
+def encrypted_columns() -> dict[type[models.Model], tuple[str, ...]]:
+    """Every concrete model with encrypted columns, and the names of those columns.
+
+    A field inherited from a concrete parent is listed once, on the parent's
+    table; proxy and unmanaged models have no table of their own to rewrite.
+    """
+    found: dict[type[models.Model], tuple[str, ...]] = {}
+    for model in apps.get_models():
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        names = tuple(
+            field.name
+            for field in model._meta.local_concrete_fields
+            if isinstance(field, EncryptedTextField)
+        )
+        if names:
+            found[model] = names
+    return found
+
+
+@dataclass(frozen=True)
+class RotationCount:
+    """What key rotation found in one model's table."""
+
+    model: str  # "app_label.ModelName"
+    rows: int  # rows read
+    values: int  # non-empty encrypted values read
+    rotated: int  # values re-encrypted (or, in a dry run, that would be)
+
+
+def encrypted_columns_rotate(
+    *, batch_size: int = 500, dry_run: bool = False
+) -> list[RotationCount]:
+    """Re-encrypt every encrypted value not yet under the first key of FIELD_ENCRYPTION_KEYS.
+
+    Side effects: rewrites the tokens in place, one transaction per batch of
+    ``batch_size`` rows, each batch's rows locked while it is rewritten (so a
+    concurrent edit is neither lost nor overwritten with the old token).
+    The text never changes, only the key that opens it; values already under
+    the first key are left alone, so a second run rotates nothing. Rows are
+    written with ``bulk_update``, which bypasses ``save()``: the final-record
+    guards (kap_sessions/models/final.py) rightly refuse any change through
+    ``save()``, and this is not one. Nothing is written when ``dry_run``.
+
+    Raises :class:`UnreadableCiphertext` (naming the model and row, never the
+    token) for a value that no configured key opens.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1.")
+    return [
+        _rotate_model(model, names, batch_size=batch_size, dry_run=dry_run)
+        for model, names in sorted(
+            encrypted_columns().items(), key=lambda item: item[0]._meta.label
+        )
+    ]
+
+
+def _rotate_model(
+    model: type[models.Model], names: tuple[str, ...], *, batch_size: int, dry_run: bool
+) -> RotationCount:
+    label = model._meta.label
+    rows = values = rotated = 0
+    for batch in _primary_key_batches(model, batch_size=batch_size):
+        with transaction.atomic():
+            changed: list[models.Model] = []
+            for pk, *tokens in _locked(model, names, batch, lock=not dry_run):
+                rows += 1
+                new_tokens = []
+                for token in tokens:
+                    if token:
+                        values += 1
+                        new_tokens.append(_token_under_first_key(token, label=label, pk=pk))
+                    else:
+                        new_tokens.append(token)
+                if new_tokens == tokens:
+                    continue
+                rotated += sum(new != old for new, old in zip(new_tokens, tokens, strict=True))
+                row = model(pk=pk)
+                for name, token in zip(names, new_tokens, strict=True):
+                    # A Value of plain text is written as it is: the field's
+                    # own get_prep_value would encrypt the token once more.
+                    setattr(row, name, models.Value(token, output_field=models.TextField()))
+                changed.append(row)
+            if changed and not dry_run:
+                model._base_manager.bulk_update(changed, list(names))
+    return RotationCount(model=label, rows=rows, values=values, rotated=rotated)
+
+
+def _primary_key_batches(model: type[models.Model], *, batch_size: int) -> Iterator[list[Any]]:
+    """The primary keys of the table, ``batch_size`` at a time, in order."""
+    last = None
+    while True:
+        queryset = model._base_manager.order_by("pk")
+        if last is not None:
+            queryset = queryset.filter(pk__gt=last)
+        batch = list(queryset.values_list("pk", flat=True)[:batch_size])
+        if not batch:
+            return
+        yield batch
+        last = batch[-1]
+
+
+def _locked(
+    model: type[models.Model], names: tuple[str, ...], batch: list[Any], *, lock: bool
+) -> list[tuple[Any, ...]]:
+    """The stored tokens of the rows ``batch``, as stored (cast, so nothing decrypts them)."""
+    raw = {f"_stored_{name}": Cast(name, output_field=models.TextField()) for name in names}
+    queryset = model._base_manager.filter(pk__in=batch).order_by("pk")
+    if lock:
+        queryset = queryset.select_for_update()
+    return [
+        tuple(row)
+        for row in queryset.annotate(**raw).values_list("pk", *raw)  # type: ignore[arg-type]
+    ]
+
+
+def _token_under_first_key(token: str, *, label: str, pk: Any) -> str:
+    try:
+        # Checks the signature only: a token the first key signed is current.
+        _primary_fernet().extract_timestamp(token.encode("ascii"))
+        return token
+    except (InvalidToken, UnicodeEncodeError):
+        pass
+    try:
+        return rotate_token(token)
+    except (InvalidToken, UnicodeEncodeError) as exc:
+        raise UnreadableCiphertext(
+            f"A value of {label} {pk} could not be decrypted with any key."
+        ) from exc

@@ -25,6 +25,7 @@ from practice.calendar.models import (
     Appointment,
     AppointmentKind,
     AvailabilityException,
+    CalendarFeedToken,
     KindSettings,
     MeetingMode,
     Weekday,
@@ -42,8 +43,10 @@ __all__ = [
     "KIND_DEFAULTS",
     "Appointment",
     "AppointmentKind",
+    "AuditCheckResult",
     "AuditEvent",
     "AvailabilityException",
+    "CalendarFeedToken",
     "Client",
     "ClientDocument",
     "ClientInvitation",
@@ -308,10 +311,15 @@ class Client(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who looked at or changed which record, when and from where.
+    """Who looked at or changed which record, when, from where, and whether she was let in.
 
     ``object_repr`` is a name and id only: the log must never copy clinical
-    content.
+    content. Who and whose are plain ids, not foreign keys, so deleting a user
+    or purging a client never needs to touch a row (on PostgreSQL a trigger
+    refuses every UPDATE and DELETE, ``0009_audit_append_only``). Each row
+    carries the SHA-256 of its content and of the previous row's hash, so
+    ``practice.audit.audit_verify`` names the first altered, removed or
+    reordered row; rows are written only by ``practice.services.audit_record``.
     """
 
     class Action(models.TextChoices):
@@ -322,20 +330,24 @@ class AuditEvent(models.Model):
         DELETE = "delete", "Deleted"
         DOWNLOAD = "download", "Downloaded"
 
+    class Outcome(models.TextChoices):
+        OK = "ok", "Allowed"
+        REFUSED = "refused", "Refused"
+        NOT_FOUND = "not_found", "Not found"
+
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    actor_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
     action = models.CharField(max_length=20, choices=Action.choices)
     object_type = models.CharField(max_length=100)
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(max_length=200, blank=True)
-    client = models.ForeignKey(
-        Client, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
-    )
+    client_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     path = models.CharField(max_length=300, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.OK)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-at"]
@@ -344,7 +356,23 @@ class AuditEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.actor} {self.action} {self.object_type} #{self.object_id}"
+        return f"user #{self.actor_id} {self.action} {self.object_type} #{self.object_id}"
+
+
+class AuditCheckResult(models.Model):
+    """One run of the audit trail's check (``practice.audit.audit_check_record``), for Today."""
+
+    checked_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ok = models.BooleanField()
+    checked = models.PositiveIntegerField()
+    first_bad_id = models.PositiveBigIntegerField(null=True, blank=True)
+    problem = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at"]
+
+    def __str__(self) -> str:
+        return f"audit check at {self.checked_at:%Y-%m-%d %H:%M}: {'ok' if self.ok else 'broken'}"
 
 
 class WorkerHeartbeat(models.Model):

@@ -20,9 +20,10 @@ What is guaranteed:
   A process killed between the write and the commit can still leave a file
   no row names; it is unreachable (no row, no URL) and
   ``private_files_orphans()`` lists such files for a tidy-up.
-- A file is kept only if its content is a PDF, PNG or JPEG, whatever its name
-  or declared type says (:func:`sniff_content_type`, used by the upload
-  field and again by the save).
+- A file is kept only if its content is a PDF, PNG or JPEG, whatever its
+  declared type says (:func:`sniff_content_type`, used by the upload field
+  and again by the save); an upload whose name claims another type than its
+  content (a PNG named ``.pdf``) is refused.
 - What is served is what was stored: the SHA-256 taken at the write is
   compared with the bytes before any byte leaves (:class:`PrivateFileDamaged`
   otherwise, a server error that names the document's id only).
@@ -277,6 +278,33 @@ def private_files_orphans() -> Iterator[Path]:
 # --- Uploads ---------------------------------------------------------------------
 
 
+# What a file's extension claims it is. A kept type's own extensions, and
+# those of types that are never kept (named so the refusal can say what the
+# name claims); any other extension, or none, leaves the content to decide.
+NAMED_TYPES: dict[str, str] = {
+    ".pdf": ContentType.PDF,
+    ".png": ContentType.PNG,
+    ".jpg": ContentType.JPEG,
+    ".jpeg": ContentType.JPEG,
+    ".jpe": ContentType.JPEG,
+    ".jfif": ContentType.JPEG,
+    **dict.fromkeys((".htm", ".html", ".xhtml", ".svg", ".xml"), "a web page"),
+    **dict.fromkeys(
+        (".exe", ".msi", ".bat", ".cmd", ".com", ".scr", ".js", ".sh", ".app", ".dmg"), "a program"
+    ),
+}
+TYPE_WORDS: dict[str, str] = {
+    ContentType.PDF: "a PDF document",
+    ContentType.PNG: "a PNG picture",
+    ContentType.JPEG: "a JPEG picture",
+}
+
+
+def _named_as(name: str) -> str | None:
+    """What the file's name claims (a kept type, or words for another), or ``None``."""
+    return NAMED_TYPES.get(Path(name.replace("\\", "/")).suffix.lower())
+
+
 @dataclass(frozen=True)
 class CheckedUpload:
     """An upload that passed :class:`PrivateUploadField`: its bytes and what they are."""
@@ -288,7 +316,8 @@ class CheckedUpload:
 
 class PrivateUploadField(forms.FileField):
     """A file kept privately: at most ``PRIVATE_UPLOAD_MAX_BYTES``, and a PDF, PNG
-    or JPEG by its content (the name and the browser's declared type are ignored).
+    or JPEG by its content (the browser's declared type is ignored). A name
+    whose extension claims another type than the content is refused.
 
     ``clean()`` returns a :class:`CheckedUpload`, ready for :func:`private_file_save`.
     """
@@ -296,6 +325,10 @@ class PrivateUploadField(forms.FileField):
     default_error_messages = {
         "too_big": "This file is %(size)s; files up to %(limit)s can be kept.",
         "type": "Only PDF documents and PNG or JPEG pictures can be kept.",
+        "mismatch": (
+            "This file is named as %(named)s but its content is %(found)s. Save it again "
+            "in the format its name says (or rename it) and upload it again."
+        ),
     }
 
     def clean(self, data: Any, initial: Any = None) -> Any:
@@ -320,6 +353,16 @@ class PrivateUploadField(forms.FileField):
         sniffed = sniff_content_type(content)
         if sniffed is None:
             raise forms.ValidationError(self.error_messages["type"], code="type")
+        named = _named_as(upload.name or "")
+        if named is not None and named != sniffed:
+            # A name that lies about the content (a PDF named .png, a PNG
+            # named .pdf, a picture named .exe): refused rather than guessed,
+            # since whoever sent it may not know what they are sending.
+            raise forms.ValidationError(
+                self.error_messages["mismatch"],
+                code="mismatch",
+                params={"named": TYPE_WORDS.get(named, named), "found": TYPE_WORDS[sniffed]},
+            )
         return CheckedUpload(name=upload.name or "", content=content, content_type=sniffed)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from .audit import CHAIN_FIELDS, audit_chain_lock, audit_chain_tail, audit_event_hash
 from .client_address import client_ip
 from .models import AuditEvent, Client, WorkerHeartbeat
 
@@ -19,31 +20,46 @@ def audit_record(
     *,
     actor: User | None,
     action: AuditEvent.Action | str,
-    obj: models.Model,
+    obj: models.Model | type[models.Model],
     client: Client | None = None,
     request: HttpRequest | None = None,
+    outcome: AuditEvent.Outcome | str = AuditEvent.Outcome.OK,
+    object_id: str = "",
 ) -> AuditEvent:
     """Append one line to the audit log for a view, export or change of a record.
 
     ``object_repr`` holds the model's name and primary key only, never the
-    content of the record.
+    content of the record. An access that was refused or asked for a record
+    that is not hers names the model class as ``obj``, the id that was asked
+    for as ``object_id``, and its ``outcome``.
+
+    Side effects: one ``AuditEvent``, sealed onto the hash chain
+    (``practice.audit``) under the chain's lock, which is held until the
+    caller's transaction ends.
     """
     if client is None and isinstance(obj, Client):
         client = obj
     meta = obj._meta
+    pk = object_id or str(obj.pk if isinstance(obj, models.Model) else "")
     event = AuditEvent(
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
         action=action,
         object_type=f"{meta.app_label}.{meta.model_name}",
-        object_id=str(obj.pk),
-        object_repr=f"{meta.verbose_name} #{obj.pk}",
-        client=client,
+        object_id=pk[:64],
+        object_repr=f"{meta.verbose_name} #{pk}"[:200],
+        client_id=client.pk if client is not None else None,
+        outcome=outcome,
     )
     if request is not None:
         event.ip_address = client_ip(request)
         event.user_agent = request.headers.get("user-agent", "")[:300]
         event.path = request.path[:300]
-    event.save()
+    # No savepoint: inside the caller's transaction the line stands or falls with it.
+    with transaction.atomic(savepoint=False):
+        audit_chain_lock()
+        event.prev_hash = audit_chain_tail()
+        event.hash = audit_event_hash({name: getattr(event, name) for name in CHAIN_FIELDS})
+        event.save(force_insert=True)
     return event
 
 

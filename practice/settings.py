@@ -143,6 +143,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "practice.middleware.StaffMFARequiredMiddleware",
+    "practice.middleware.StaffSessionLimitsMiddleware",
+    "practice.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "practice.urls"
@@ -275,6 +277,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # The therapist's morning agenda: plans the next one (one row per day,
     # by its key), so every few minutes is safe and a missed run costs nothing.
     "kap-agenda-plan": {"task": "kap_sessions.agenda_plan", "schedule": 300.0},
+    # The audit trail's hash chain checked end to end (practice/audit.py);
+    # the result shows on Today, which warns when no check ran for two days.
+    "practice-verify-audit": {"task": "practice.verify_audit", "schedule": 24 * 3600.0},
+    # Retention (practice/privacy.py): closed client records past
+    # CLIENT_RETENTION_YEARS and unconverted consultation requests past
+    # CONSULTATION_RETENTION_MONTHS; daily, and a missed run only waits a day.
+    "practice-purge-expired": {"task": "practice.purge_expired", "schedule": 24 * 3600.0},
 }
 # How old the worker heartbeat may be before /healthz calls the worker down.
 WORKER_HEARTBEAT_MAX_AGE = env.int("WORKER_HEARTBEAT_MAX_AGE", default=120)
@@ -292,6 +301,13 @@ OUTBOX_MAX_FAILURES = env.int("OUTBOX_MAX_FAILURES", default=8)
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=6 * 3600)
 OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=30)
+
+# --- Retention (practice/privacy.py) ------------------------------------------
+# A closed client record (not active, nothing of hers for this long) is purged
+# after this many years; a consultation request never converted into a client
+# after this many months.
+CLIENT_RETENTION_YEARS = env.int("CLIENT_RETENTION_YEARS", default=7)
+CONSULTATION_RETENTION_MONTHS = env.int("CONSULTATION_RETENTION_MONTHS", default=12)
 
 vars().update(
     _url_setting(
@@ -376,6 +392,11 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=60) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 ACCOUNT_SESSION_REMEMBER = False
 SESSION_COOKIE_HTTPONLY = True
+# Staff sessions are shorter (practice.middleware.StaffSessionLimitsMiddleware):
+# signed out after this many minutes without a request, and this many hours
+# after signing in, however active.
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
 
 # --- Time and language ---------------------------------------------------
 
@@ -454,14 +475,33 @@ CONTENT_SECURITY_POLICY = {
 # --- Logging ---------------------------------------------------------------
 # Log lines carry ids and event names only: no names, emails or answers.
 
+# Error emails go to ADMINS (comma-separated addresses), made by
+# practice/error_reports.py: no POST value, frame variable, cookie or upload
+# name in them, since those hold clinical text here.
+ADMINS = [("Practice admin", address) for address in env.list("ADMINS", default=[])]
+DEFAULT_EXCEPTION_REPORTER_FILTER = "practice.error_reports.ClinicalExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "practice.error_reports.ClinicalExceptionReporter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.request": {
+            "handlers": ["console", "mail_admins"],
+            "level": "ERROR",
+            "propagate": False,
+        },
         # WeasyPrint tells every step of every PDF at INFO (eight lines a PDF).
         "weasyprint.progress": {"level": "WARNING"},
     },
@@ -547,4 +587,6 @@ RATE_LIMITS: dict[str, tuple[int, int]] = {
     ),
     # "Send me a new link" on an expired or spent portal invitation.
     "invitation_renew": (env.int("INVITATION_RENEW_RATE_LIMIT", default=5), 60 * 60),
+    # Fetches of the therapist's calendar feed (her calendar apps poll it).
+    "calendar_feed": (env.int("CALENDAR_FEED_RATE_LIMIT", default=120), 60 * 60),
 }

@@ -1,6 +1,8 @@
 from celery import shared_task
 from django.core.cache import cache
 
+from .audit import audit_check_record
+from .privacy import retention_purge
 from .services import worker_heartbeat_record
 
 
@@ -14,3 +16,15 @@ def ping(*, marker: str) -> str:
     """A task whose only effect is a cache entry; used to prove the queue runs."""
     cache.set(f"practice:ping:{marker}", "pong", 300)
     return "pong"
+
+
+@shared_task(name="practice.purge_expired")
+def purge_expired() -> int:
+    """Purge what retention lets go (``practice.privacy.retention_purge``); the clients purged."""
+    return len(retention_purge().client_ids)
+
+
+@shared_task(name="practice.verify_audit")
+def verify_audit() -> bool:
+    """Check the audit trail's hash chain and keep the result for Today; whether it holds."""
+    return audit_check_record().ok

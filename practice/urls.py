@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import invitation_views, views
+from .calendar import feed as calendar_feed
 
 # The admin's own login form is replaced by allauth's, so staff logins get the
 # same rate limits and second factor as every other login.
@@ -29,6 +30,8 @@ urlpatterns = [
         invitation_views.invitation_renew,
         name="invitation_renew",
     ),
+    # The therapist's calendar subscription (practice/calendar/feed.py).
+    path("calendar/feed/<str:token>.ics", calendar_feed.calendar_feed, name="calendar_feed"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     *[path("", include(module)) for module in settings.PRACTICE_APP_URLCONFS],

@@ -178,7 +178,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "gate_override_reason",
-                    models.CharField(
+                    practice.encryption.EncryptedTextField(
                         blank=True,
                         help_text="Why the eligibility gate was overridden for this session, if it was.",
                         max_length=300,

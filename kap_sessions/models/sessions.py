@@ -73,7 +73,7 @@ class CourseSession(models.Model):
         blank=True,
         help_text="For a video session: the state she is in when it starts.",
     )
-    gate_override_reason = models.CharField(
+    gate_override_reason = EncryptedTextField(
         max_length=300,
         blank=True,
         help_text="Why the eligibility gate was overridden for this session, if it was.",

@@ -6,7 +6,9 @@ the login page (with ``?next=``); a signed-in user without a client record
 error; otherwise ``request.client`` is her :class:`practice.models.Client`.
 Every object a portal view looks up is then fetched with
 ``get_object_or_404(..., client=request.client)``, so another client's object
-is a 404 whatever number is in the address.
+is a 404 whatever number is in the address. ``her_object_or_404`` does that
+lookup and writes a ``not_found`` audit line when it misses, so a client
+trying another's numbers leaves a trace.
 """
 
 from __future__ import annotations
@@ -16,17 +18,20 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 if TYPE_CHECKING:
     from practice.models import Client
 
-__all__ = ["PortalRequest", "portal_client_required"]
+__all__ = ["PortalRequest", "her_object_or_404", "portal_client_required"]
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=HttpResponseBase)
+M = TypeVar("M", bound=models.Model)
 
 
 class PortalRequest(HttpRequest):
@@ -63,3 +68,27 @@ def portal_client_required(
         return view(portal_request, *args, **kwargs)
 
     return cast(Any, wrapped)
+
+
+def her_object_or_404(request: PortalRequest, queryset: models.QuerySet[M], *, pk: Any) -> M:
+    """``queryset``'s row ``pk`` (already narrowed to hers), or a 404 that is audited.
+
+    The miss is written as a ``not_found`` line naming the model and the id
+    she asked for, never whose it is: the line belongs to her.
+    """
+    from practice.models import AuditEvent
+    from practice.services import audit_record
+
+    try:
+        return queryset.get(pk=pk)
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        audit_record(
+            actor=request.user,  # type: ignore[arg-type]
+            action=AuditEvent.Action.VIEW,
+            obj=queryset.model,
+            object_id=str(pk),
+            client=request.client,
+            request=request,
+            outcome=AuditEvent.Outcome.NOT_FOUND,
+        )
+        raise Http404("Not found.") from None

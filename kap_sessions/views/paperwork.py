@@ -57,7 +57,7 @@ from ..models import (
     Superbill,
     SuperbillLine,
 )
-from .access import PortalRequest, portal_client_required
+from .access import PortalRequest, her_object_or_404, portal_client_required
 
 __all__ = [
     "PaperworkItem",
@@ -228,7 +228,7 @@ def portal_paperwork(client: Client) -> list[PaperworkItem]:
 @require_safe
 @portal_client_required
 def portal_course_summary(request: PortalRequest, pk: int) -> HttpResponse:
-    course = get_object_or_404(her_course_summaries(request.client), pk=pk)
+    course = her_object_or_404(request, her_course_summaries(request.client), pk=pk)
     content = course_summary_pdf(course)
     _audit(request, AuditEvent.Action.DOWNLOAD, course, request.client)
     return pdf_response(content, name="course-summary", day=course.closed_on or course.started_on)
@@ -237,7 +237,7 @@ def portal_course_summary(request: PortalRequest, pk: int) -> HttpResponse:
 @require_safe
 @portal_client_required
 def portal_superbill(request: PortalRequest, pk: int) -> HttpResponse:
-    superbill = get_object_or_404(her_superbills(request.client), pk=pk)
+    superbill = her_object_or_404(request, her_superbills(request.client), pk=pk)
     content = superbill_pdf(superbill)
     _audit(request, AuditEvent.Action.DOWNLOAD, superbill, request.client)
     return pdf_response(content, name="superbill", day=superbill.issued_on)
@@ -247,7 +247,7 @@ def portal_superbill(request: PortalRequest, pk: int) -> HttpResponse:
 @portal_client_required
 def portal_estimate(request: PortalRequest, pk: int) -> HttpResponse:
     """Her Good Faith Estimate, to read on the page (with its PDF a tap away)."""
-    estimate = get_object_or_404(her_estimates(request.client), pk=pk)
+    estimate = her_object_or_404(request, her_estimates(request.client), pk=pk)
     context = estimate_context(estimate)
     _audit(request, AuditEvent.Action.VIEW, estimate, request.client)
     return render(request, "kap_sessions/portal/estimate.html", context)
@@ -256,7 +256,7 @@ def portal_estimate(request: PortalRequest, pk: int) -> HttpResponse:
 @require_safe
 @portal_client_required
 def portal_estimate_pdf(request: PortalRequest, pk: int) -> HttpResponse:
-    estimate = get_object_or_404(her_estimates(request.client), pk=pk)
+    estimate = her_object_or_404(request, her_estimates(request.client), pk=pk)
     content = estimate_pdf(estimate)
     _audit(request, AuditEvent.Action.DOWNLOAD, estimate, request.client)
     return pdf_response(content, name="good-faith-estimate", day=estimate.issued_on)

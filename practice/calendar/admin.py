@@ -6,11 +6,14 @@ from datetime import time
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AdminTimeWidget
+from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.formats import time_format
 from django.utils.html import format_html
 
@@ -18,10 +21,12 @@ from practice.admin_actions import service_action
 from practice.admin_site import Section
 
 from .display import AppointmentWith, appointments_with
+from .feed import calendar_feed_token_create, calendar_feed_token_revoke, calendar_feed_url
 from .models import (
     Appointment,
     AppointmentKind,
     AvailabilityException,
+    CalendarFeedToken,
     KindSettings,
     WeeklyHours,
 )
@@ -212,3 +217,93 @@ class AppointmentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"kind": AppointmentKind.BLOCKED}
+
+
+@admin.register(CalendarFeedToken)
+class CalendarFeedTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Her calendar subscription link: make a new one (shown once) or turn it off.
+
+    Rows are the history of links (when made, last fetched, turned off); only
+    a fingerprint of each is kept, so a link can be shown only on the page
+    that made it.
+    """
+
+    workspace_section = Section.CALENDAR
+    list_display = ["created_at", "state", "last_used_at", "revoked_at"]
+    change_list_template = "admin/practice/calendarfeedtoken/change_list.html"
+
+    @admin.display(description="state")
+    def state(self, obj: CalendarFeedToken) -> str:
+        return "Active" if obj.is_active else "Turned off"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # made by the "new link" button, never typed in
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def _may_manage(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("practice.add_calendarfeedtoken"))
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        context = {
+            "may_manage": self._may_manage(request),
+            "has_active": CalendarFeedToken.objects.active().exists(),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context=context)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "new/",
+                self.admin_site.admin_view(self.new_link_view),
+                name="practice_calendarfeedtoken_new",
+            ),
+            path(
+                "revoke/",
+                self.admin_site.admin_view(self.revoke_view),
+                name="practice_calendarfeedtoken_revoke",
+            ),
+            *super().get_urls(),
+        ]
+
+    def new_link_view(self, request: HttpRequest) -> HttpResponse:
+        """POST: a new link (the old one stops working), shown on this page only."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self._may_manage(request):
+            raise PermissionDenied
+        token = calendar_feed_token_create()
+        made = CalendarFeedToken.objects.active().get()
+        self.log_addition(request, made, "Made a new calendar subscription link.")
+        url = calendar_feed_url(token)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Your calendar subscription link",
+            "feed_url": url,
+            "webcal_url": "webcal://" + url.split("://", 1)[1],
+            "changelist_url": reverse("admin:practice_calendarfeedtoken_changelist"),
+        }
+        response = TemplateResponse(request, "admin/practice/calendarfeedtoken/made.html", context)
+        # The link is in this page alone: nothing may keep a copy of it.
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def revoke_view(self, request: HttpRequest) -> HttpResponse:
+        """POST: turn the link off; her calendar apps get a 404 from now on."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self._may_manage(request):
+            raise PermissionDenied
+        active = CalendarFeedToken.objects.active().first()
+        if calendar_feed_token_revoke() and active is not None:
+            self.log_change(request, active, "Turned the calendar subscription link off.")
+            self.message_user(request, "The calendar subscription link is off.")
+        else:
+            self.message_user(request, "There was no active link.", level=messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:practice_calendarfeedtoken_changelist"))

@@ -24,6 +24,7 @@ __all__ = [
     "Appointment",
     "AppointmentKind",
     "AvailabilityException",
+    "CalendarFeedToken",
     "KindSettings",
     "MeetingMode",
     "WeeklyHours",
@@ -346,3 +347,48 @@ class Appointment(Transitions):
         if self.mode != MeetingMode.VIDEO:
             return ""
         return self.video_url or room_url
+
+
+class CalendarFeedTokenQuerySet(models.QuerySet["CalendarFeedToken"]):
+    def active(self) -> CalendarFeedTokenQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+
+class CalendarFeedToken(models.Model):
+    """The secret in the therapist's calendar subscription link (``/calendar/feed/<token>.ics``).
+
+    Only the token's SHA-256 is stored: the link is shown once, when it is
+    made, and a copy of the database cannot be turned into a working link.
+    At most one token is active; making a new one revokes the old one
+    (``practice/calendar/feed.py``).
+    """
+
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = CalendarFeedTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "calendar subscription link"
+        verbose_name_plural = "calendar subscription link"
+        ordering = ["-created_at"]
+        constraints = [
+            # A constant as the indexed value: every active row has the same
+            # key, so a second active row is refused (PostgreSQL and SQLite).
+            models.UniqueConstraint(
+                models.Value(True),
+                condition=models.Q(revoked_at__isnull=True),
+                name="practice_calendarfeedtoken_one_active",
+                violation_error_message="Only one calendar subscription link can be active.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "active" if self.revoked_at is None else "revoked"
+        return f"Calendar subscription link of {self.created_at:%Y-%m-%d %H:%M} UTC ({state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -75,8 +75,8 @@ def test_opening_a_consultation_shows_the_intake_read_only_and_is_audited(
     assert "Tired all the time" in html
     assert 'name="reason"' not in html
     event = AuditEvent.objects.get()
-    assert (event.actor, event.action, event.object_id) == (
-        therapist,
+    assert (event.actor_id, event.action, event.object_id) == (
+        therapist.pk,
         "view",
         str(consultation.pk),
     )
@@ -163,9 +163,9 @@ def test_converting_to_a_client_is_written_to_the_audit_log_with_the_therapist(
 
     new.refresh_from_db()
     events = AuditEvent.objects.filter(object_type="practice.client").order_by("action")
-    assert [(e.actor, e.action, e.client) for e in events] == [
-        (therapist, "change", known),
-        (therapist, "create", new.client),
+    assert [(e.actor_id, e.action, e.client_id) for e in events] == [
+        (therapist.pk, "change", known.pk),
+        (therapist.pk, "create", new.client.pk),
     ]
 
 
@@ -433,7 +433,7 @@ def test_the_convert_button_links_her_record_once(admin_client_mfa, therapist):
     ]
     assert Client.objects.count() == 1
     created = AuditEvent.objects.filter(object_type="practice.client")
-    assert [(e.actor, e.action) for e in created] == [(therapist, "create")]
+    assert [(e.actor_id, e.action) for e in created] == [(therapist.pk, "create")]
 
 
 def test_a_button_changes_nothing_on_a_get(admin_client_mfa, therapist):
@@ -524,8 +524,8 @@ def test_call_notes_are_saved_and_the_change_is_audited_without_them(admin_clien
     consultation.refresh_from_db()
     assert consultation.call_notes == notes
     event = AuditEvent.objects.get()
-    assert (event.actor, event.action, event.object_type, event.object_id) == (
-        therapist,
+    assert (event.actor_id, event.action, event.object_type, event.object_id) == (
+        therapist.pk,
         "change",
         "consultations.consultation",
         str(consultation.pk),
@@ -588,5 +588,6 @@ def test_the_change_page_has_a_constant_query_budget(
     consultation = consultation_at(FIRST_SLOT)
     admin_client_mfa.get(change_url(consultation))
 
-    with django_assert_max_num_queries(10):
+    # 2 of them: the view line's chain lock and the tail it is sealed onto.
+    with django_assert_max_num_queries(12):
         admin_client_mfa.get(change_url(consultation))

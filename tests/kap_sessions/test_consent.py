@@ -209,7 +209,7 @@ def test_publishing_a_new_version_asks_her_to_sign_again(amara, kap_consent, the
     assert consents_to_sign(amara) == [published]
     assert consents_complete(amara) is False
     assert AuditEvent.objects.filter(
-        action=AuditEvent.Action.CHANGE, object_id=str(draft.pk), actor=therapist
+        action=AuditEvent.Action.CHANGE, object_id=str(draft.pk), actor_id=therapist.pk
     ).exists()
 
     second = sign(amara, published)
@@ -505,7 +505,11 @@ def test_she_downloads_her_signed_pdf_and_it_is_audited(signed_in, amara, client
     assert response["Content-Disposition"] == f'attachment; filename="signed-consent-{day}.pdf"'
     assert {"private", "no-store"} <= {p.strip() for p in response["Cache-Control"].split(",")}
     event = AuditEvent.objects.get(action=AuditEvent.Action.DOWNLOAD)
-    assert (event.actor, event.client, event.object_id) == (client_user, amara, str(pdf.pk))
+    assert (event.actor_id, event.client_id, event.object_id) == (
+        client_user.pk,
+        amara.pk,
+        str(pdf.pk),
+    )
 
 
 def test_another_clients_document_is_not_found(signed_in, beth):
@@ -538,7 +542,7 @@ def test_the_therapist_downloads_her_signed_pdf_from_the_admin(
     assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == signature.pdf.sha256
     assert (
         AuditEvent.objects.filter(
-            action=AuditEvent.Action.DOWNLOAD, actor=therapist, client=amara
+            action=AuditEvent.Action.DOWNLOAD, actor_id=therapist.pk, client_id=amara.pk
         ).count()
         == 1
     )
@@ -670,7 +674,7 @@ def _more_documents(client, count: int) -> None:  # type: ignore[no-untyped-def]
 
 
 CONSENT_PAGE_BUDGET = 9  # 3 of them: the session saved on every request
-DOWNLOAD_BUDGET = 8
+DOWNLOAD_BUDGET = 10  # 2 of them: the audit line's chain lock and the tail it seals onto
 
 
 def test_the_consent_page_and_a_download_cost_the_same_queries_with_more_documents(

@@ -252,7 +252,11 @@ def test_a_move_appends_an_audit_line_naming_who_made_it(therapist):
     course_advance(course=course, to="dosing", actor=therapist)
 
     event = AuditEvent.objects.get(action="change")
-    assert (event.actor, event.action, event.client) == (therapist, "change", course.client)
+    assert (event.actor_id, event.action, event.client_id) == (
+        therapist.pk,
+        "change",
+        course.client.pk,
+    )
     assert (event.object_type, event.object_id) == ("kap_sessions.course", str(course.pk))
     assert event.object_repr == f"course #{course.pk}"
 
@@ -304,8 +308,8 @@ def test_an_admin_move_commits_per_row_and_is_audited_under_her_name(
 
     assert sorted(Course.objects.values_list("phase", flat=True)) == ["dosing", "dosing"]
     events = AuditEvent.objects.filter(action="change")
-    assert {event.object_id: event.actor for event in events} == {
-        str(first.pk): therapist,
-        str(second.pk): therapist,
+    assert {event.object_id: event.actor_id for event in events} == {
+        str(first.pk): therapist.pk,
+        str(second.pk): therapist.pk,
     }
     assert events.count() == 2

@@ -279,7 +279,10 @@ def test_the_course_page_shows_history_plan_gates_sessions_and_measures(
     assert 'id="course-measures-heading"' in page
     assert reverse("kap_sessions:admin_course_summary_pdf", args=[course.pk]) in page
     assert AuditEvent.objects.filter(
-        action="view", object_type="kap_sessions.course", client=course.client, actor=therapist
+        action="view",
+        object_type="kap_sessions.course",
+        client_id=course.client.pk,
+        actor_id=therapist.pk,
     ).exists()
 
 

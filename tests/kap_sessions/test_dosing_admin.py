@@ -94,8 +94,8 @@ def test_every_opening_of_the_page_is_audited(admin_client_mfa, started, therapi
     views = AuditEvent.objects.filter(
         action=AuditEvent.Action.VIEW, object_type="kap_sessions.dosingrecord"
     )
-    assert [(view.actor, view.client, view.object_id) for view in views] == [
-        (therapist, started.session.course.client, str(started.pk))
+    assert [(view.actor_id, view.client_id, view.object_id) for view in views] == [
+        (therapist.pk, started.session.course.client.pk, str(started.pk))
     ] * 2
     assert views.first().path == page_url(started)
 

@@ -206,7 +206,7 @@ def test_an_addendum_is_dated_and_audited(kind, lena):
             action="create",
             object_type="kap_sessions.noteaddendum",
             object_id=str(addendum.pk),
-            actor=lena,
+            actor_id=lena.pk,
         ).count()
         == 1
     )

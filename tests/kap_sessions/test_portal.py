@@ -416,7 +416,7 @@ def test_saving_the_profile_changes_her_record_and_is_audited(portal, amara):
         amara.support_person_email,
     ) == ("America/Chicago", "NY", "Sam Rivera", "ruth@example.com")
     events = AuditEvent.objects.filter(object_type="practice.client", action="change")
-    assert [(e.actor, e.client, e.path) for e in events] == [(amara.user, amara, "")]
+    assert [(e.actor_id, e.client_id, e.path) for e in events] == [(amara.user.pk, amara.pk, "")]
     assert "Your details are saved." in page_of(portal.get("/portal/profile/"))
 
 

@@ -29,7 +29,9 @@ had none (the calendar file and the thanks page) are measured here.
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -312,6 +314,12 @@ CASES: dict[str, Case] = {
     "kap_sessions:portal_estimate_pdf": Case(
         path=lambda w: f"/portal/paperwork/estimates/{w.estimate.pk}/pdf/"
     ),
+    # Her own data only, whoever asks: Beth's POST gets Beth's ZIP (read below).
+    "kap_sessions:portal_export": Case(
+        path=lambda w: "/portal/export/",
+        beth_sees="Download my data",
+        post=lambda w: {},
+    ),
 }
 
 GET_CASES = sorted(CASES)
@@ -381,6 +389,21 @@ def test_a_post_by_beth_to_a_portal_url_of_amara_changes_nothing_of_hers(client,
         assert [marker for marker in case.markers(world) if marker in body(response)] == []
     case.after_post(world)
     amara_untouched(world)
+
+
+def test_beths_export_holds_her_record_and_nothing_of_amaras(client, world):  # type: ignore[no-untyped-def]
+    client.force_login(world.beth.user)
+
+    response = client.post("/portal/export/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    data = b"".join(response.streaming_content) if response.streaming else response.content
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        everything = b"".join(archive.read(name) for name in archive.namelist())
+    assert b"beth@example.com" in everything
+    for amaras in (b"amara@example.com", b"Sertraline", b"Chidi Okafor", b"(212) 555-0101"):
+        assert amaras not in everything
 
 
 def amara_untouched(w: World) -> None:
@@ -491,6 +514,7 @@ BUDGETS_HERE: dict[str, tuple[Callable[[World], str], int]] = {
         CASES["kap_sessions:portal_questionnaire_thanks"].path,
         7,
     ),
+    "kap_sessions:portal_export": (CASES["kap_sessions:portal_export"].path, 7),
 }
 
 

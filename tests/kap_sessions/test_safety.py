@@ -322,7 +322,7 @@ def test_acknowledging_names_who_when_and_keeps_the_note(her, therapist):
     assert flag.acknowledgement_note == "Called her; safety plan made."
     assert (
         AuditEvent.objects.filter(
-            actor=therapist, action="change", object_id=str(flag.pk), client=her
+            actor_id=therapist.pk, action="change", object_id=str(flag.pk), client_id=her.pk
         ).count()
         == 1
     )

@@ -84,7 +84,11 @@ def test_a_video_preparation_session_is_an_appointment_with_its_link_and_reminde
         la(5, 8),
     ]
     event = AuditEvent.objects.get(object_type="kap_sessions.coursesession")
-    assert (event.action, event.actor, event.client) == ("create", therapist, course.client)
+    assert (event.action, event.actor_id, event.client_id) == (
+        "create",
+        therapist.pk,
+        course.client.pk,
+    )
 
 
 def test_a_medicine_session_is_always_in_person(course):

@@ -60,9 +60,9 @@ def test_export_lists_confirmed_readers_with_consent_dates_and_is_audited(
     assert rows[1][7] == nora.confirmed_at.isoformat()
     export = SubscriberExport.objects.get()
     event = AuditEvent.objects.get(action="export")
-    assert (export.rows, event.actor, event.object_type, event.object_id) == (
+    assert (export.rows, event.actor_id, event.object_type, event.object_id) == (
         1,
-        therapist,
+        therapist.pk,
         "newsletter.subscriberexport",
         str(export.pk),
     )

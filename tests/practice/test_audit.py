@@ -15,7 +15,7 @@ def test_opening_a_client_record_in_the_admin_is_audited(admin_client_mfa, thera
 
     assert response.status_code == 200
     event = AuditEvent.objects.get()
-    assert (event.actor, event.action, event.client) == (therapist, "view", record)
+    assert (event.actor_id, event.action, event.client_id) == (therapist.pk, "view", record.pk)
     assert event.object_type == "practice.client"
     assert event.object_repr == f"client #{record.pk}"
     assert event.ip_address == "127.0.0.1"

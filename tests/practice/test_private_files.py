@@ -233,9 +233,12 @@ def clean_upload(name: str, content: bytes, declared: str):  # type: ignore[no-u
         ("referral.pdf", PDF, "application/pdf", "application/pdf"),
         ("scan.png", PNG, "image/png", "image/png"),
         ("photo.jpg", JPEG, "image/jpeg", "image/jpeg"),
-        # The rule: the content decides. A PNG named .pdf is kept as the PNG it is.
-        ("scan.pdf", PNG, "application/pdf", "image/png"),
+        # The content decides, whatever the browser declares; a name with no
+        # extension (or an unknown one) says nothing. (A name that claims
+        # another type is refused: tests/practice/test_uploads.py.)
+        ("scan.png", PNG, "application/pdf", "image/png"),
         ("photo", JPEG, "application/octet-stream", "image/jpeg"),
+        ("PHOTO.JPEG", JPEG, "image/jpeg", "image/jpeg"),
     ],
 )
 def test_an_upload_is_typed_by_its_content(settings, name, content, declared, kept_as):
@@ -302,7 +305,7 @@ def upload_post(admin_client, client, name: str, content: bytes, declared: str):
 def test_the_therapist_uploads_a_document_for_a_client(admin_client_mfa, therapist):
     client = ClientFactory()
 
-    response = upload_post(admin_client_mfa, client, "scan.pdf", PNG, "application/pdf")
+    response = upload_post(admin_client_mfa, client, "scan.png", PNG, "application/pdf")
 
     assert response.status_code == 302
     document = ClientDocument.objects.get()
@@ -358,9 +361,9 @@ def test_the_therapist_downloads_a_document_and_it_is_audited(admin_client_mfa, 
     assert {"private", "no-store"} <= cache_control
     assert response["X-Content-Type-Options"] == "nosniff"
     event = AuditEvent.objects.get(action=AuditEvent.Action.DOWNLOAD)
-    assert (event.actor, event.client, event.object_type, event.object_id) == (
-        therapist,
-        document.client,
+    assert (event.actor_id, event.client_id, event.object_type, event.object_id) == (
+        therapist.pk,
+        document.client.pk,
         "practice.clientdocument",
         str(document.pk),
     )

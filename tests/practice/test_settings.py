@@ -192,6 +192,7 @@ def test_rate_limits_still_follow_their_environment_variables(tmp_path):
         "NEWSLETTER_SIGNUP_RATE_LIMIT": "3",
         "NEWSLETTER_SIGNUP_RATE_WINDOW": "60",
         "INVITATION_RENEW_RATE_LIMIT": "2",
+        "CALENDAR_FEED_RATE_LIMIT": "30",
     }
 
     assert _setting("RATE_LIMITS", env, tmp_path) == {
@@ -199,4 +200,5 @@ def test_rate_limits_still_follow_their_environment_variables(tmp_path):
         "waitlist_join": [0, 3600],
         "newsletter_signup": [3, 60],
         "invitation_renew": [2, 3600],
+        "calendar_feed": [30, 3600],
     }

@@ -172,6 +172,7 @@ def test_on_a_laptop_her_sections_are_in_the_sidebar(open_page):  # type: ignore
             "CONSULTATIONS",
             "CLIENTS",
             "CALENDAR",
+            "BILLING",
             "NEWSLETTER",
             "PRACTICE SETTINGS",
         ]

@@ -1,0 +1,321 @@
+"""The audit trail holds: the database refuses edits, the chain names what was tampered with."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, connections, transaction
+from django.urls import reverse
+
+from practice.audit import audit_check_record, audit_verify
+from practice.models import AuditCheckResult, AuditEvent, Client
+from practice.services import audit_record
+from tests.conftest import enrol_totp
+from tests.factories import ClientDocumentFactory, ClientFactory, StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+TRIGGER = "practice_auditevent_append_only"
+
+
+@pytest.fixture
+def postgres(settings) -> None:  # type: ignore[no-untyped-def]
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger exists on PostgreSQL only")
+
+
+@contextmanager
+def trigger_disabled() -> Iterator[None]:
+    """What someone with the table owner's rights would do first to tamper with the log."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE practice_auditevent DISABLE TRIGGER {TRIGGER}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE practice_auditevent ENABLE TRIGGER {TRIGGER}")
+
+
+def record_views(count: int) -> list[AuditEvent]:
+    staff: Any = StaffFactory()
+    client: Any = ClientFactory()
+    return [
+        audit_record(actor=staff, action=AuditEvent.Action.VIEW, obj=client) for _ in range(count)
+    ]
+
+
+def test_a_fresh_trail_verifies():
+    events = record_views(3)
+
+    assert audit_verify().ok is True
+    assert audit_verify().checked == 3
+    assert events[1].prev_hash == events[0].hash
+    assert len(events[2].hash) == 64
+
+
+def test_the_database_refuses_to_update_an_audit_row(postgres):
+    [event] = record_views(1)
+
+    refused = pytest.raises(DatabaseError, match="append-only")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE practice_auditevent SET object_id = %s WHERE id = %s", ["0", event.pk]
+        )
+
+    assert AuditEvent.objects.get().object_id == event.object_id
+
+
+def test_the_database_refuses_to_delete_an_audit_row(postgres):
+    [event] = record_views(1)
+
+    refused = pytest.raises(DatabaseError, match="append-only")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM practice_auditevent WHERE id = %s", [event.pk])
+
+    assert list(AuditEvent.objects.values_list("id", flat=True)) == [event.pk]
+
+
+def test_the_check_names_the_altered_event(postgres):
+    first, second, third = record_views(3)
+    with trigger_disabled(), connection.cursor() as cursor:
+        cursor.execute("UPDATE practice_auditevent SET actor_id = NULL WHERE id = %s", [second.pk])
+
+    check = audit_verify()
+
+    assert (check.ok, check.checked, check.first_bad_id) == (False, 1, second.pk)
+    assert (
+        check.problem == f"Event #{second.pk} was altered: its content no longer matches its hash."
+    )
+
+
+def test_the_check_names_the_event_after_a_removed_one(postgres):
+    first, second, third = record_views(3)
+    with trigger_disabled(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM practice_auditevent WHERE id = %s", [second.pk])
+
+    check = audit_verify()
+
+    assert (check.ok, check.first_bad_id) == (False, third.pk)
+    assert check.problem == (
+        f"Event #{third.pk} does not follow event #{first.pk}: an event between them was removed."
+    )
+
+
+def test_the_check_names_a_reordered_pair(postgres):
+    first, second, third = record_views(3)
+    swap = "UPDATE practice_auditevent SET id = %s WHERE id = %s"
+    with trigger_disabled(), connection.cursor() as cursor:
+        cursor.execute(swap, [-1, first.pk])
+        cursor.execute(swap, [first.pk, second.pk])
+        cursor.execute(swap, [second.pk, -1])
+
+    check = audit_verify()
+
+    assert (check.ok, check.first_bad_id) == (False, first.pk)
+    assert check.problem == (
+        f"Event #{first.pk} is out of order: it follows event #{second.pk}, "
+        f"which now comes after it."
+    )
+
+
+def test_verify_audit_exits_with_1_naming_the_event(postgres, capsys):
+    first, second = record_views(2)
+    call_command("verify_audit")
+    assert capsys.readouterr().out == "Audit trail intact: 2 events checked.\n"
+    with trigger_disabled(), connection.cursor() as cursor:
+        cursor.execute("UPDATE practice_auditevent SET path = '/x' WHERE id = %s", [first.pk])
+
+    with pytest.raises(CommandError) as broken:
+        call_command("verify_audit")
+
+    assert broken.value.returncode == 1
+    assert str(broken.value) == (
+        f"Audit trail broken after 0 good events: Event #{first.pk} was altered: "
+        "its content no longer matches its hash."
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_one_valid_chain(postgres):
+    staff = StaffFactory()
+    client = ClientFactory()
+    writers, each = 6, 5
+    start = threading.Barrier(writers)
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            start.wait()
+            for _ in range(each):
+                with transaction.atomic(durable=True):
+                    audit_record(actor=staff, action=AuditEvent.Action.VIEW, obj=client)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert audit_verify() == audit_verify().__class__(ok=True, checked=writers * each)
+    hashes = list(AuditEvent.objects.order_by("id").values_list("prev_hash", flat=True))
+    assert len(set(hashes)) == writers * each  # no two rows chained onto the same one
+
+
+def test_deleting_a_user_and_her_record_leaves_the_ids(postgres):
+    staff = StaffFactory()
+    user = UserFactory()
+    client = ClientFactory(user=user)
+    audit_record(actor=staff, action=AuditEvent.Action.VIEW, obj=client)
+    audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=client)
+    ids = (staff.pk, user.pk, client.pk)
+
+    Client.objects.filter(pk=client.pk).delete()
+    user.delete()
+    staff.delete()
+
+    assert list(AuditEvent.objects.order_by("id").values_list("actor_id", "client_id")) == [
+        (ids[0], ids[2]),
+        (ids[1], ids[2]),
+    ]
+    assert audit_verify().ok is True
+
+
+# --- Today ------------------------------------------------------------------------
+
+NOW = datetime(2027, 3, 10, 17, tzinfo=UTC)
+
+
+def audit_panel(browser, therapist) -> str:  # type: ignore[no-untyped-def]
+    browser.force_login(therapist)  # at the travelled time: staff sessions are short
+    html = browser.get("/admin/").content.decode()
+    section = html[html.index('class="today-panel today-panel-practice-audit-trail"') :]
+    return section[: section.index("</section>")]
+
+
+def test_today_shows_the_last_check_and_alerts_when_broken(client, therapist, postgres):
+    first, second = record_views(2)
+    with time_machine.travel(NOW - timedelta(hours=3), tick=False):
+        audit_check_record()
+    with time_machine.travel(NOW, tick=False):
+        ok_panel = audit_panel(client, therapist)
+    with trigger_disabled(), connection.cursor() as cursor:
+        cursor.execute("UPDATE practice_auditevent SET path = '/x' WHERE id = %s", [second.pk])
+    with time_machine.travel(NOW - timedelta(hours=1), tick=False):
+        audit_check_record()
+    with time_machine.travel(NOW, tick=False):
+        broken_panel = audit_panel(client, therapist)
+
+    assert "Intact: 2 events checked" in ok_panel
+    assert "panel-alert" not in ok_panel
+    assert "The audit trail is broken." in broken_panel
+    assert f"Event #{second.pk} was altered" in broken_panel
+    assert list(AuditCheckResult.objects.values_list("ok", flat=True)) == [False, True]
+
+
+def test_today_alerts_when_no_check_ran_for_two_days(client, therapist):
+    record_views(1)
+    with time_machine.travel(NOW - timedelta(days=2, minutes=1), tick=False):
+        audit_check_record()
+
+    with time_machine.travel(NOW, tick=False):
+        stale = audit_panel(client, therapist)
+    with time_machine.travel(NOW - timedelta(days=1), tick=False):
+        fresh = audit_panel(client, therapist)
+
+    assert "No check for more than two days." in stale
+    assert "No check for more than two days." not in fresh
+
+
+# --- Her access history -----------------------------------------------------------
+
+
+def test_her_page_lists_who_opened_her_record_and_exports_it_audited(
+    admin_client_mfa, therapist, client_user
+):
+    her = Client.objects.get(user=client_user)
+    audit_record(actor=client_user, action=AuditEvent.Action.DOWNLOAD, obj=her)
+    audit_record(
+        actor=client_user,
+        action=AuditEvent.Action.VIEW,
+        obj=Client,
+        object_id="999",
+        client=her,
+        outcome=AuditEvent.Outcome.NOT_FOUND,
+    )
+    url = reverse("admin:practice_client_change", args=[her.pk])
+
+    response = admin_client_mfa.get(url)
+    [panel] = [
+        p.data
+        for p in response.context["client_panels"]
+        if p.panel.name == "practice.access_history"
+    ]
+    csv_response = admin_client_mfa.get(panel["csv_url"])
+    rows = [line.split(",") for line in csv_response.content.decode().splitlines()]
+
+    # The page's own view line is written once the page is shown: in the CSV.
+    assert [(e["who"], e["action"], e["object"], e["outcome"]) for e in panel["events"]] == [
+        ("Her", "Viewed", "client", "Not found"),
+        ("Her", "Downloaded", "client", "Allowed"),
+    ]
+    assert "Download access history (CSV)" in response.content.decode()
+    assert csv_response["Content-Type"] == "text/csv; charset=utf-8"
+    assert [row[2:7] for row in rows[1:]] == [
+        ["Lena Marsh", "view", "practice.client", str(her.pk), "ok"],
+        ["Her", "view", "practice.client", "999", "not_found"],
+        ["Her", "download", "practice.client", str(her.pk), "ok"],
+    ]
+    export = AuditEvent.objects.order_by("id").last()
+    assert (export.actor_id, export.action, export.client_id, export.path) == (
+        therapist.pk,
+        "export",
+        her.pk,
+        panel["csv_url"],
+    )
+    assert audit_verify().ok is True
+
+
+def test_the_access_history_csv_needs_the_audit_permission(client, practice_profile):
+    her = ClientFactory()
+    staff = StaffFactory(is_superuser=False)
+    enrol_totp(staff)
+    client.force_login(staff)
+
+    response = client.get(reverse("admin:practice_auditevent_client_csv", args=[her.pk]))
+
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_another_clients_document_in_the_portal_is_audited_as_not_found(
+    client, client_user, other_client_user
+):
+    theirs = ClientDocumentFactory(
+        client=Client.objects.get(user=other_client_user), visible_to_client=True
+    )
+    her = Client.objects.get(user=client_user)
+    client.force_login(client_user)
+
+    response = client.get(reverse("kap_sessions:portal_document", args=[theirs.pk]))
+
+    assert response.status_code == 404
+    event = AuditEvent.objects.get()
+    assert (event.actor_id, event.client_id, event.object_type, event.object_id) == (
+        client_user.pk,
+        her.pk,
+        "practice.clientdocument",
+        str(theirs.pk),
+    )
+    assert (event.outcome, event.ip_address) == ("not_found", "127.0.0.1")
