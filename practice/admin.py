@@ -214,9 +214,11 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["action", "outcome", "object_type"]
     search_fields = ["=object_id", "object_type"]
     date_hierarchy = "at"
+    # The log is append-only: nobody edits or deletes it from the admin.
 
     def get_urls(self) -> list[URLPattern]:
-        # Before the inherited patterns, whose "<object_id>/" would take this.
+        # Before the inherited patterns, whose "<object_id>/" would take this:
+        # her access history as CSV (practice/audit_panels.py), linked from her page.
         return [
             path(
                 "client/<int:client_id>/history.csv",
@@ -225,7 +227,6 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
-    # The log is append-only: nobody edits or deletes it from the admin.
 
 
 @admin.register(WorkerHeartbeat)
