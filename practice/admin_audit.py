@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
@@ -29,7 +30,20 @@ class AuditedAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        response = super().change_view(request, object_id, form_url, extra_context)
+        try:
+            response = super().change_view(request, object_id, form_url, extra_context)
+        except PermissionDenied:
+            # Staff without the permission asked for a record: the refusal is
+            # part of who saw what (the model and the id asked for, nothing more).
+            audit_record(
+                actor=request.user,  # type: ignore[arg-type]
+                action=AuditEvent.Action.VIEW,
+                obj=self.model,
+                object_id=str(object_id)[:64],
+                request=request,
+                outcome=AuditEvent.Outcome.REFUSED,
+            )
+            raise
         if request.method == "GET" and response.status_code == 200:
             obj = self.get_object(request, object_id)
             if obj is not None:

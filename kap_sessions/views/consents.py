@@ -21,7 +21,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from practice.client_address import client_ip
@@ -35,7 +35,7 @@ from ..services.consent import (
     signed_on,
     typed_name_matches,
 )
-from .access import PortalRequest, portal_client_required
+from .access import PortalRequest, her_object_or_404, portal_client_required
 
 PORTAL_HOME = "/portal/"
 
@@ -115,7 +115,7 @@ def _render(
 @portal_client_required
 @require_http_methods(["GET", "POST"])
 def consent_detail(request: PortalRequest, pk: int) -> HttpResponse:
-    document = get_object_or_404(ConsentDocument.objects.published(), pk=pk)
+    document = her_object_or_404(request, ConsentDocument.objects.published(), pk=pk)
     signature = (
         ConsentSignature.objects.filter(client=request.client, document=document)
         .select_related("pdf")

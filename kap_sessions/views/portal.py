@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
@@ -28,10 +28,11 @@ from practice.calendar.zones import zone_choices, zone_label
 from practice.client_records import ClientDocument, USState
 from practice.forms import error_summary
 from practice.identity import practice_profile
-from practice.models import Appointment, AppointmentKind, Client
+from practice.models import Appointment, AppointmentKind, AuditEvent, Client
+from practice.services import audit_record
 
 from ..services.portal import PROFILE_FIELDS, client_profile_update, portal_todo
-from .access import PortalRequest, portal_client_required
+from .access import PortalRequest, her_object_or_404, portal_client_required
 from .paperwork import portal_paperwork
 
 
@@ -104,13 +105,20 @@ def portal_home(request: PortalRequest) -> HttpResponse:
 @require_safe
 @portal_client_required
 def portal_appointment_ics(request: PortalRequest, appointment_id: int) -> HttpResponse:
-    """One of her appointments as a calendar file; anyone else's is a 404."""
-    appointment = get_object_or_404(
-        Appointment.objects.exclude(kind=AppointmentKind.BLOCKED).exclude(
-            status=Appointment.Status.CANCELLED
-        ),
+    """One of her appointments as a calendar file; anyone else's is a 404 (both audited)."""
+    appointment = her_object_or_404(
+        request,
+        Appointment.objects.exclude(kind=AppointmentKind.BLOCKED)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .filter(client=request.client),
         pk=appointment_id,
+    )
+    audit_record(
+        actor=request.user,  # type: ignore[arg-type]
+        action=AuditEvent.Action.DOWNLOAD,
+        obj=appointment,
         client=request.client,
+        request=request,
     )
     calendar_file = appointment_ics(appointment)
     response = HttpResponse(calendar_file.content, content_type=calendar_file.mimetype)

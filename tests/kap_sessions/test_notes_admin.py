@@ -253,7 +253,9 @@ def test_psychotherapy_notes_are_refused_without_their_view_permission(client):
     assert [r.status_code for r in responses] == [403, 403, 403, 403]
     assert posted.status_code == 403
     assert all("Transference" not in r.content.decode() for r in responses)
-    assert not AuditEvent.objects.filter(object_type="kap_sessions.psychotherapynote").exists()
+    # Each refused opening of a note is a "refused" line naming the note, nothing more.
+    refusals = AuditEvent.objects.filter(object_type="kap_sessions.psychotherapynote")
+    assert {(e.object_id, e.outcome) for e in refusals} == {(str(note.pk), "refused")}
     note.refresh_from_db()
     assert note.text.startswith("Transference")
 

@@ -151,10 +151,10 @@ def test_an_idle_session_is_logged_off_and_activity_keeps_it(client, therapist, 
     # The session cookie ends with the browser, whatever she ticks.
     assert client.cookies["sessionid"]["expires"] == ""
 
-    for _ in range(3):  # working: a request every 50 minutes
-        time_machine.shift(50 * 60)
+    for _ in range(3):  # working: a request every 25 minutes
+        time_machine.shift(25 * 60)
         assert client.get("/admin/").status_code == 200
-    time_machine.shift(61 * 60)  # away for longer than an hour
+    time_machine.shift(31 * 60)  # away for longer than staff's 30 idle minutes
     response = client.get("/admin/", follow=True)
 
     assert response.redirect_chain[-1][0].startswith("/accounts/login/")

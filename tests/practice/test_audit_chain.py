@@ -18,7 +18,13 @@ from practice.audit import audit_check_record, audit_verify
 from practice.models import AuditCheckResult, AuditEvent, Client
 from practice.services import audit_record
 from tests.conftest import enrol_totp
-from tests.factories import ClientDocumentFactory, ClientFactory, StaffFactory, UserFactory
+from tests.factories import (
+    AppointmentFactory,
+    ClientDocumentFactory,
+    ClientFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -319,3 +325,60 @@ def test_another_clients_document_in_the_portal_is_audited_as_not_found(
         str(theirs.pk),
     )
     assert (event.outcome, event.ip_address) == ("not_found", "127.0.0.1")
+
+
+def test_her_calendar_file_is_audited_and_another_clients_is_audited_as_not_found(
+    client, client_user, other_client_user
+):
+    her = Client.objects.get(user=client_user)
+    mine = AppointmentFactory(kind="preparation", client=her)
+    theirs = AppointmentFactory(
+        kind="preparation",
+        client=Client.objects.get(user=other_client_user),
+        start=mine.start + timedelta(hours=2),
+    )
+    client.force_login(client_user)
+
+    got = client.get(reverse("kap_sessions:portal_appointment_ics", args=[mine.pk]))
+    refused = client.get(reverse("kap_sessions:portal_appointment_ics", args=[theirs.pk]))
+
+    assert (got.status_code, refused.status_code) == (200, 404)
+    assert [
+        (e.action, e.object_type, e.object_id, e.client_id, e.outcome)
+        for e in AuditEvent.objects.order_by("id")
+    ] == [
+        ("download", "practice.appointment", str(mine.pk), her.pk, "ok"),
+        ("view", "practice.appointment", str(theirs.pk), her.pk, "not_found"),
+    ]
+
+
+def test_a_consent_document_that_does_not_exist_is_audited_as_not_found(client, client_user):
+    client.force_login(client_user)
+
+    response = client.get(reverse("kap_sessions:portal_consent", args=[987654]))
+
+    assert response.status_code == 404
+    event = AuditEvent.objects.get()
+    assert (event.object_type, event.object_id, event.outcome) == (
+        "kap_sessions.consentdocument",
+        "987654",
+        "not_found",
+    )
+
+
+def test_staff_refused_a_clients_page_is_audited_as_refused(client, practice_profile):
+    her = ClientFactory()
+    staff = StaffFactory(is_superuser=False)
+    enrol_totp(staff)
+    client.force_login(staff)
+
+    response = client.get(reverse("admin:practice_client_change", args=[her.pk]))
+
+    assert response.status_code == 403
+    event = AuditEvent.objects.get()
+    assert (event.actor_id, event.object_type, event.object_id, event.outcome) == (
+        staff.pk,
+        "practice.client",
+        str(her.pk),
+        "refused",
+    )
