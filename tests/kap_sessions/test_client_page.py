@@ -150,6 +150,7 @@ def test_kap_registers_its_panels_on_the_client_page_in_reading_order():
         ("kap_sessions.outstanding", 50),
         ("kap_sessions.consents", 60),
         ("practice.documents", 70),
+        ("practice.access_history", 95),
     ]
 
 

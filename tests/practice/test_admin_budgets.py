@@ -114,6 +114,7 @@ FIXED_SIZE = {
     "practice.practiceprofile": "one row (the singleton)",
     "kap_sessions.screeningsettings": "one row (the singleton)",
     "kap_sessions.coursesettings": "one row (the singleton)",
+    "practice.calendarfeedtoken": "one per subscription link the therapist makes",
     "practice.kindsettings": "one row per appointment kind",
     "sites.site": "one row",
     "auth.group": "a handful of staff roles",
