@@ -80,6 +80,7 @@ def test_the_default_limits_keep_their_environment_defaults(settings):
         "waitlist_join": (5, 3600),
         "newsletter_signup": (10, 3600),
         "invitation_renew": (5, 3600),
+        "calendar_feed": (120, 3600),
     }
 
 

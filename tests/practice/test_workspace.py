@@ -92,6 +92,7 @@ def test_the_sidebar_groups_her_work_in_her_words(admin_client_mfa):
             "Appointment kind settings",
             "Appointments",
             "Availability exceptions",
+            "Calendar subscription link",
             "Weekly hours",
         ],
         "Billing": ["Good Faith Estimates", "Superbills"],
@@ -355,6 +356,7 @@ def test_the_panels_come_from_the_core_and_the_leaf_apps():
         ("consultations.changes", 20),
         ("consultations.waitlist", 30),
         ("outbox.failed", 40),
+        ("practice.audit_trail", 90),
     ]
 
 
@@ -384,6 +386,7 @@ def test_a_panel_registered_by_another_app_shows_on_today_in_its_order(
         "New bookings and cancellations",
         "Waitlist",
         "Failed emails",
+        "Audit trail",
     ]
     assert b'<h2 id="panel-course-due">Course steps due</h2>' in response.content
 
@@ -462,8 +465,9 @@ def test_today_costs_the_same_queries_for_2_and_20_appointments(
     assert many == few
     # 16 for the day, the changes, the waitlist, failed emails and safety
     # flags; 5 for the course panels (the week's sessions, the courses held up
-    # and their overdue integrations, the courses past their plan).
-    with django_assert_max_num_queries(21):
+    # and their overdue integrations, the courses past their plan); 1 for the
+    # audit trail's last check.
+    with django_assert_max_num_queries(22):
         response = admin_client_mfa.get("/admin/")
     shown = {panel.panel.name: panel.data for panel in response.context["panels"]}
     assert sum(len(day.items) for day in shown["calendar.agenda"]["days"]) == 20
