@@ -200,7 +200,7 @@ def courses_past_plan(request: HttpRequest, *, now: datetime) -> dict[str, Any] 
         ],
         # One more than shown tells that there are more, without counting them.
         "more": len(courses) > SHOWN,
-        "list_url": reverse("admin:kap_sessions_course_changelist"),
+        "list_url": reverse("admin:kap_sessions_course_changelist") + "?plan=past",
     }
 
 

@@ -173,6 +173,22 @@ def _add_errors(form: forms.Form, exc: ValidationError) -> None:
 # --- The course page -------------------------------------------------------------------------
 
 
+class PlanFilter(admin.SimpleListFilter):
+    """Open courses past their planned end (the Today page's "Courses past their plan")."""
+
+    title = "plan"
+    parameter_name = "plan"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("past", "Open, past its planned end")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "past":
+            today = timezone.now().astimezone(practice_profile().zone).date()
+            return queryset.open().filter(planned_end_on__lt=today)
+        return queryset
+
+
 @admin.register(Course)
 class CourseAdmin(AuditedAdminMixin):
     workspace_section = Section.CLIENTS
@@ -185,7 +201,7 @@ class CourseAdmin(AuditedAdminMixin):
         "planned_end_on",
         "phase_changed_at",
     ]
-    list_filter = ["phase"]
+    list_filter = ["phase", PlanFilter]
     search_fields = ["client__first_name", "client__last_name", "client__email"]
     list_select_related = ["client"]
     raw_id_fields = ["client"]

@@ -150,6 +150,8 @@ def test_today_lists_the_courses_past_their_plan(admin_client_mfa):
 
     assert [row.course for row in shown["courses"]] == [late]
     assert shown["courses"][0].planned_end == "Mon, Dec 28"
+    listed = admin_client_mfa.get(shown["list_url"])
+    assert [course.pk for course in listed.context["cl"].result_list] == [late.pk]
 
 
 def test_today_shows_the_weeks_course_sessions_in_the_practices_time(admin_client_mfa):
