@@ -9,6 +9,13 @@ Every object a portal view looks up is then fetched with
 is a 404 whatever number is in the address. ``her_object_or_404`` does that
 lookup and writes a ``not_found`` audit line when it misses, so a client
 trying another's numbers leaves a trace.
+
+Every page she opens is her own access to her record and writes one
+``view`` audit line naming her record, the address and the outcome, never
+what the page showed. What she sends is audited by the service that writes
+it (her profile, an intake part, an answer, a signature). A view that writes
+a more precise line itself (a download, her export) is marked
+``@audits_itself`` and is left to do so.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from django.views.decorators.cache import never_cache
 if TYPE_CHECKING:
     from practice.models import Client
 
-__all__ = ["PortalRequest", "her_object_or_404", "portal_client_required"]
+__all__ = ["PortalRequest", "audits_itself", "her_object_or_404", "portal_client_required"]
 
 P = ParamSpec("P")
 R = TypeVar("R", bound=HttpResponseBase)
@@ -65,9 +72,35 @@ def portal_client_required(
             return render(request, "kap_sessions/portal/not_a_client.html", status=403)
         portal_request = cast(PortalRequest, request)
         portal_request.client = client
-        return view(portal_request, *args, **kwargs)
+        response = view(portal_request, *args, **kwargs)
+        if (
+            request.method in ("GET", "HEAD")
+            and response.status_code < 400
+            and not getattr(view, "audits_itself", False)
+        ):
+            _audit_her_access(portal_request)
+        return response
 
     return cast(Any, wrapped)
+
+
+def audits_itself(view: Callable[P, R]) -> Callable[P, R]:
+    """Mark a portal view that writes its own audit line (under ``portal_client_required``)."""
+    view.audits_itself = True  # type: ignore[attr-defined]
+    return view
+
+
+def _audit_her_access(request: PortalRequest) -> None:
+    from practice.models import AuditEvent
+    from practice.services import audit_record
+
+    audit_record(
+        actor=request.user,  # type: ignore[arg-type]
+        action=AuditEvent.Action.VIEW,
+        obj=request.client,
+        client=request.client,
+        request=request,
+    )
 
 
 def her_object_or_404(request: PortalRequest, queryset: models.QuerySet[M], *, pk: Any) -> M:

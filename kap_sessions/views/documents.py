@@ -14,10 +14,11 @@ from django.views.decorators.http import require_GET
 from practice.models import ClientDocument
 from practice.private_files import private_file_response
 
-from .access import PortalRequest, her_object_or_404, portal_client_required
+from .access import PortalRequest, audits_itself, her_object_or_404, portal_client_required
 
 
 @portal_client_required
+@audits_itself
 @require_GET
 def document_download(request: PortalRequest, pk: int) -> FileResponse:
     document = her_object_or_404(request, ClientDocument.objects.shown_to(request.client), pk=pk)

@@ -13,13 +13,14 @@ from django.views.decorators.http import require_http_methods
 
 from practice.privacy import client_export_response
 
-from .access import PortalRequest, portal_client_required
+from .access import PortalRequest, audits_itself, portal_client_required
 
 __all__ = ["portal_export"]
 
 
 @require_http_methods(["GET", "POST"])
 @portal_client_required
+@audits_itself
 def portal_export(request: PortalRequest) -> HttpResponse:
     if request.method == "POST":
         return client_export_response(request, request.client, include_psychotherapy=False)

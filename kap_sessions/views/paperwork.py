@@ -57,7 +57,7 @@ from ..models import (
     Superbill,
     SuperbillLine,
 )
-from .access import PortalRequest, her_object_or_404, portal_client_required
+from .access import PortalRequest, audits_itself, her_object_or_404, portal_client_required
 
 __all__ = [
     "PaperworkItem",
@@ -227,6 +227,7 @@ def portal_paperwork(client: Client) -> list[PaperworkItem]:
 
 @require_safe
 @portal_client_required
+@audits_itself
 def portal_course_summary(request: PortalRequest, pk: int) -> HttpResponse:
     course = her_object_or_404(request, her_course_summaries(request.client), pk=pk)
     content = course_summary_pdf(course)
@@ -236,6 +237,7 @@ def portal_course_summary(request: PortalRequest, pk: int) -> HttpResponse:
 
 @require_safe
 @portal_client_required
+@audits_itself
 def portal_superbill(request: PortalRequest, pk: int) -> HttpResponse:
     superbill = her_object_or_404(request, her_superbills(request.client), pk=pk)
     content = superbill_pdf(superbill)
@@ -245,6 +247,7 @@ def portal_superbill(request: PortalRequest, pk: int) -> HttpResponse:
 
 @require_safe
 @portal_client_required
+@audits_itself
 def portal_estimate(request: PortalRequest, pk: int) -> HttpResponse:
     """Her Good Faith Estimate, to read on the page (with its PDF a tap away)."""
     estimate = her_object_or_404(request, her_estimates(request.client), pk=pk)
@@ -255,6 +258,7 @@ def portal_estimate(request: PortalRequest, pk: int) -> HttpResponse:
 
 @require_safe
 @portal_client_required
+@audits_itself
 def portal_estimate_pdf(request: PortalRequest, pk: int) -> HttpResponse:
     estimate = her_object_or_404(request, her_estimates(request.client), pk=pk)
     content = estimate_pdf(estimate)

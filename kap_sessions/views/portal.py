@@ -32,7 +32,7 @@ from practice.models import Appointment, AppointmentKind, AuditEvent, Client
 from practice.services import audit_record
 
 from ..services.portal import PROFILE_FIELDS, client_profile_update, portal_todo
-from .access import PortalRequest, her_object_or_404, portal_client_required
+from .access import PortalRequest, audits_itself, her_object_or_404, portal_client_required
 from .paperwork import portal_paperwork
 
 
@@ -104,6 +104,7 @@ def portal_home(request: PortalRequest) -> HttpResponse:
 
 @require_safe
 @portal_client_required
+@audits_itself
 def portal_appointment_ics(request: PortalRequest, appointment_id: int) -> HttpResponse:
     """One of her appointments as a calendar file; anyone else's is a 404 (both audited)."""
     appointment = her_object_or_404(

@@ -382,3 +382,20 @@ def test_staff_refused_a_clients_page_is_audited_as_refused(client, practice_pro
         str(her.pk),
         "refused",
     )
+
+
+def test_each_portal_page_she_opens_is_a_view_of_her_record(client, client_user):
+    her = Client.objects.get(user=client_user)
+    client.force_login(client_user)
+
+    for path in ("/portal/", "/portal/profile/", "/portal/intake/"):
+        assert client.get(path).status_code == 200
+
+    assert [
+        (e.actor_id, e.action, e.object_type, e.object_id, e.client_id, e.path, e.outcome)
+        for e in AuditEvent.objects.order_by("id")
+    ] == [
+        (client_user.pk, "view", "practice.client", str(her.pk), her.pk, path, "ok")
+        for path in ("/portal/", "/portal/profile/", "/portal/intake/")
+    ]
+    assert audit_verify().ok is True
