@@ -37,6 +37,33 @@ from bench.common import (
 SIZES = (2_000, 10_000)
 
 
+def drain_outbox(database_url: str, *, smtp_port: int, name: str) -> list[int]:
+    """One real worker (2 sender processes) sends everything pending into the sink.
+
+    Beat's one sweep starts it; the senders carry on by themselves. Returns the
+    peak memory (KiB) of the worker's main process, then of each sender.
+    """
+    from practice.models import OutboxMessage
+
+    env = bench_env(
+        database_url,
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
+        OUTBOX_SEND_PARALLEL="2",
+        OUTBOX_BATCH_SIZE="200",
+    )
+    log = Path(env["VAR_DIR"]) / f"bench-{name}-worker.log"
+    worker = start_celery_worker(env, log)
+    beat_once = "from practice.celery import app; app.send_task('practice.outbox.sweep')"
+    try:
+        subprocess.run([PYTHON, "-c", beat_once], cwd=ROOT, env=env, check=True)
+    except BaseException:
+        worker.terminate()
+        raise
+    return wait_then_stop(
+        worker, lambda: not OutboxMessage.objects.pending().exists(), f"the {name} outbox"
+    )
+
+
 def outbox_row(database_url: str, *, messages: int, smtp_port: int) -> dict[str, object]:
     from django.db import connection
     from django.db.models import Max, Min
@@ -77,24 +104,7 @@ def outbox_row(database_url: str, *, messages: int, smtp_port: int) -> dict[str,
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE practice_outboxmessage")
         cursor.execute("VACUUM ANALYZE consultations_waitlistentry")
-    env = bench_env(
-        database_url,
-        EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
-        OUTBOX_SEND_PARALLEL="2",
-        OUTBOX_BATCH_SIZE="200",
-    )
-    log = Path(env["VAR_DIR"]) / f"bench-outbox-worker-{messages}.log"
-    worker = start_celery_worker(env, log)
-    # What beat does each minute; the senders then carry on by themselves.
-    beat_once = "from practice.celery import app; app.send_task('practice.outbox.sweep')"
-    try:
-        subprocess.run([PYTHON, "-c", beat_once], cwd=ROOT, env=env, check=True)
-    except BaseException:
-        worker.terminate()
-        raise
-    peaks = wait_then_stop(
-        worker, lambda: not OutboxMessage.objects.pending().exists(), "the outbox"
-    )
+    peaks = drain_outbox(database_url, smtp_port=smtp_port, name=f"outbox-{messages}")
     sent = OutboxMessage.objects.filter(status=OutboxMessage.Status.SENT)
     span = sent.aggregate(first=Min("finished_at"), last=Max("finished_at"))
     seconds = max((span["last"] - span["first"]).total_seconds(), 0.001)

@@ -26,20 +26,17 @@ import subprocess
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 from typing import cast
 
 from bench.bench_newsletter import campaign_row
+from bench.bench_outbox import drain_outbox
 from bench.common import (
     PYTHON,
     ROOT,
     _free_port,
     bench_database,
-    bench_env,
     django_setup,
     report,
-    start_celery_worker,
-    wait_then_stop,
 )
 
 REMINDERS = int(os.environ.get("BENCH_REMINDERS", "10000"))
@@ -127,24 +124,7 @@ def reminders_row(database_url: str, *, count: int, smtp_port: int) -> dict[str,
     from practice.models import OutboxMessage
 
     _plan(count)
-    env = bench_env(
-        database_url,
-        EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
-        OUTBOX_SEND_PARALLEL="2",
-        OUTBOX_BATCH_SIZE="200",
-    )
-    log = Path(env["VAR_DIR"]) / f"bench-reminders-worker-{count}.log"
-    worker = start_celery_worker(env, log)
-    # What beat does each minute; the senders then carry on by themselves.
-    beat_once = "from practice.celery import app; app.send_task('practice.outbox.sweep')"
-    try:
-        subprocess.run([PYTHON, "-c", beat_once], cwd=ROOT, env=env, check=True)
-    except BaseException:
-        worker.terminate()
-        raise
-    peaks = wait_then_stop(
-        worker, lambda: not OutboxMessage.objects.pending().exists(), "the reminders"
-    )
+    peaks = drain_outbox(database_url, smtp_port=smtp_port, name=f"reminders-{count}")
     reminders = OutboxMessage.objects.filter(kind__startswith="reminder.")
     sent = reminders.filter(status=OutboxMessage.Status.SENT)
     span = sent.aggregate(first=Min("finished_at"), last=Max("finished_at"))

@@ -88,6 +88,103 @@ def _total_of_lines(amount: Any) -> Sum:
     return Sum(amount, output_field=DecimalField(max_digits=12, decimal_places=2))
 
 
+class _PaperworkAdmin(AuditedAdminMixin):
+    """What both pages share: her record, who made it, its PDF, and one button.
+
+    The button (``button_path``) is a POST to its own address, answered by a
+    redirect back to the page with a message; a GET there goes back too. A
+    subclass says when the button shows (``button_shown``), who may press it
+    (``button_allowed``) and what pressing does (``button_press``, which
+    returns the message or raises ``ValidationError``).
+    """
+
+    workspace_section = Section.BILLING
+    change_form_template = CHANGE_FORM_TEMPLATE
+    pdf_url_name = ""
+    pdf_link_text = ""
+    pdf_help = ""
+    button_path = ""
+    button_label = ""
+    button_help = ""
+
+    def audit_client(self, obj: Any) -> Client | None:
+        return obj.client if isinstance(obj, self.model) else None
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = admin_actor(request)
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="PDF")
+    def download(self, obj: Any) -> str:
+        if obj.pk is None:
+            return "–"
+        return format_html('<a href="{}">{}</a>', self._pdf_url(obj), self.pdf_link_text)
+
+    def _pdf_url(self, obj: Any) -> str:
+        return reverse(self.pdf_url_name, args=[obj.pk])
+
+    def _change_url(self, obj: Any) -> str:
+        return reverse(f"admin:kap_sessions_{self.model._meta.model_name}_change", args=[obj.pk])
+
+    def button_allowed(self, request: HttpRequest, obj: Any) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def button_shown(self, request: HttpRequest, obj: Any) -> bool:
+        return self.button_allowed(request, obj)
+
+    def button_press(self, request: HttpRequest, obj: Any) -> tuple[str, int]:
+        raise NotImplementedError
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        if obj is not None and obj.pk is not None:
+            steps = [_step(self._pdf_url(obj), "Download the PDF", self.pdf_help, post=False)]
+            if self.button_shown(request, obj):
+                button = reverse(
+                    f"admin:kap_sessions_{self.model._meta.model_name}_{self.button_path}",
+                    args=[obj.pk],
+                )
+                steps.append(_step(button, self.button_label, self.button_help, post=True))
+            context["billing_steps"] = steps
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self) -> list[URLPattern]:
+        # Before the inherited patterns, whose "<object_id>/" would take this.
+        return [
+            path(
+                f"<path:object_id>/{self.button_path}/",
+                self.admin_site.admin_view(self.button_view),
+                name=f"kap_sessions_{self.model._meta.model_name}_{self.button_path}",
+            ),
+            *super().get_urls(),
+        ]
+
+    def button_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404(f"No such {self.model._meta.verbose_name}.")
+        if not self.button_allowed(request, obj):
+            raise PermissionDenied
+        back = HttpResponseRedirect(self._change_url(obj))
+        if request.method != "POST":
+            return back
+        try:
+            message, level = self.button_press(request, obj)
+        except ValidationError as exc:
+            self.message_user(request, exc.messages[0], messages.WARNING)
+            return back
+        self.message_user(request, message, level)
+        return back
+
+
 # --- Superbills ------------------------------------------------------------------------------
 
 
@@ -107,10 +204,14 @@ def _prefill(request: HttpRequest, superbill: Superbill) -> int:
 
 
 @admin.register(Superbill)
-class SuperbillAdmin(AuditedAdminMixin):
-    workspace_section = Section.BILLING
+class SuperbillAdmin(_PaperworkAdmin):
     form = _CourseOfHerForm
-    change_form_template = CHANGE_FORM_TEMPLATE
+    pdf_url_name = "kap_sessions:admin_superbill_pdf"
+    pdf_link_text = "Download the superbill"
+    pdf_help = "The superbill as it is saved now."
+    button_path = "prefill"
+    button_label = "Add the course's completed sessions"
+    button_help = "A line for each completed session not billed yet; then enter each code and fee."
     inlines = [SuperbillLineInline]
     list_display = [
         "__str__",
@@ -145,9 +246,6 @@ class SuperbillAdmin(AuditedAdminMixin):
         )
     ]
 
-    def audit_client(self, obj: Any) -> Client | None:
-        return obj.client if isinstance(obj, Superbill) else None
-
     def get_queryset(self, request: HttpRequest) -> QuerySet[Superbill]:
         return (
             super()
@@ -158,11 +256,6 @@ class SuperbillAdmin(AuditedAdminMixin):
             )
         )
 
-    def save_model(self, request: HttpRequest, obj: Superbill, form: Any, change: bool) -> None:
-        if not change:
-            obj.created_by = admin_actor(request)
-        super().save_model(request, obj, form, change)
-
     @admin.display(description="lines", ordering="lines_counted")
     def line_count(self, obj: Superbill) -> int:
         return getattr(obj, "lines_counted", 0)
@@ -171,80 +264,17 @@ class SuperbillAdmin(AuditedAdminMixin):
     def total_amount(self, obj: Superbill) -> str:
         return money(getattr(obj, "lines_total", None) or Decimal("0"))
 
-    @admin.display(description="PDF")
-    def download(self, obj: Superbill) -> str:
-        if obj.pk is None:
-            return "–"
-        url = reverse("kap_sessions:admin_superbill_pdf", args=[obj.pk])
-        return format_html('<a href="{}">Download the superbill</a>', url)
+    def button_shown(self, request: HttpRequest, obj: Superbill) -> bool:
+        return obj.course_id is not None and self.button_allowed(request, obj)
 
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: Superbill | None = None,
-    ) -> HttpResponse:
-        if obj is not None and obj.pk is not None:
-            steps = [
-                _step(
-                    reverse("kap_sessions:admin_superbill_pdf", args=[obj.pk]),
-                    "Download the PDF",
-                    "The superbill as it is saved now.",
-                    post=False,
-                )
-            ]
-            if obj.course_id is not None and self.has_change_permission(request, obj):
-                steps.append(
-                    _step(
-                        reverse("admin:kap_sessions_superbill_prefill", args=[obj.pk]),
-                        "Add the course's completed sessions",
-                        "A line for each completed session not billed yet; "
-                        "then enter each code and fee.",
-                        post=True,
-                    )
-                )
-            context["billing_steps"] = steps
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def get_urls(self) -> list[URLPattern]:
-        # Before the inherited patterns, whose "<object_id>/" would take this.
-        return [
-            path(
-                "<path:object_id>/prefill/",
-                self.admin_site.admin_view(self.prefill_view),
-                name="kap_sessions_superbill_prefill",
-            ),
-            *super().get_urls(),
-        ]
-
-    def prefill_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        superbill = self.get_object(request, unquote(object_id))
-        if superbill is None:
-            raise Http404("No such superbill.")
-        if not self.has_change_permission(request, superbill):
-            raise PermissionDenied
-        back = HttpResponseRedirect(
-            reverse("admin:kap_sessions_superbill_change", args=[superbill.pk])
-        )
-        if request.method != "POST":
-            return back
-        try:
-            added = _prefill(request, superbill)
-        except ValidationError as exc:
-            self.message_user(request, exc.messages[0], messages.WARNING)
-            return back
+    def button_press(self, request: HttpRequest, obj: Superbill) -> tuple[str, int]:
+        added = _prefill(request, obj)
         if added:
-            self.message_user(
-                request,
+            return (
                 f"{added} session(s) added. Enter each line's code and fee, then save.",
                 messages.SUCCESS,
             )
-        else:
-            self.message_user(request, "Every completed session is billed already.", messages.INFO)
-        return back
+        return "Every completed session is billed already.", messages.INFO
 
 
 # --- Good Faith Estimates --------------------------------------------------------------------
@@ -280,10 +310,17 @@ def _share(request: HttpRequest, estimate: GoodFaithEstimate) -> GoodFaithEstima
 
 
 @admin.register(GoodFaithEstimate)
-class GoodFaithEstimateAdmin(AuditedAdminMixin):
-    workspace_section = Section.BILLING
+class GoodFaithEstimateAdmin(_PaperworkAdmin):
     form = GoodFaithEstimateForm
-    change_form_template = CHANGE_FORM_TEMPLATE
+    pdf_url_name = "kap_sessions:admin_estimate_pdf"
+    pdf_link_text = "Download the estimate"
+    pdf_help = "The estimate as it is saved now."
+    button_path = "share"
+    button_label = "Share with her"
+    button_help = (
+        "Shows it in her portal and emails her that a document is ready. "
+        "It cannot be changed afterwards."
+    )
     inlines = [EstimateLineInline]
     list_display = [
         "__str__",
@@ -323,9 +360,6 @@ class GoodFaithEstimateAdmin(AuditedAdminMixin):
         )
     ]
 
-    def audit_client(self, obj: Any) -> Client | None:
-        return obj.client if isinstance(obj, GoodFaithEstimate) else None
-
     def get_queryset(self, request: HttpRequest) -> QuerySet[GoodFaithEstimate]:
         return (
             super()
@@ -339,13 +373,6 @@ class GoodFaithEstimateAdmin(AuditedAdminMixin):
         # Shared: what she was given. Shown, never changed; a new estimate replaces it.
         return not _is_shared(obj) and super().has_change_permission(request, obj)
 
-    def save_model(
-        self, request: HttpRequest, obj: GoodFaithEstimate, form: Any, change: bool
-    ) -> None:
-        if not change:
-            obj.created_by = admin_actor(request)
-        super().save_model(request, obj, form, change)
-
     @admin.display(description="total", ordering="lines_total")
     def total_amount(self, obj: GoodFaithEstimate) -> str:
         return money(getattr(obj, "lines_total", None) or Decimal("0"))
@@ -354,78 +381,18 @@ class GoodFaithEstimateAdmin(AuditedAdminMixin):
     def shared(self, obj: GoodFaithEstimate) -> str:
         return in_practice_time(obj.shared_at) if obj.shared_at else "Not yet"
 
-    @admin.display(description="PDF")
-    def download(self, obj: GoodFaithEstimate) -> str:
-        if obj.pk is None:
-            return "–"
-        url = reverse("kap_sessions:admin_estimate_pdf", args=[obj.pk])
-        return format_html('<a href="{}">Download the estimate</a>', url)
-
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: GoodFaithEstimate | None = None,
-    ) -> HttpResponse:
-        if obj is not None and obj.pk is not None:
-            steps = [
-                _step(
-                    reverse("kap_sessions:admin_estimate_pdf", args=[obj.pk]),
-                    "Download the PDF",
-                    "The estimate as it is saved now.",
-                    post=False,
-                )
-            ]
-            if obj.shared_at is None and super().has_change_permission(request, obj):
-                steps.append(
-                    _step(
-                        reverse("admin:kap_sessions_goodfaithestimate_share", args=[obj.pk]),
-                        "Share with her",
-                        "Shows it in her portal and emails her that a document is ready. "
-                        "It cannot be changed afterwards.",
-                        post=True,
-                    )
-                )
-            context["billing_steps"] = steps
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def get_urls(self) -> list[URLPattern]:
-        # Before the inherited patterns, whose "<object_id>/" would take this.
-        return [
-            path(
-                "<path:object_id>/share/",
-                self.admin_site.admin_view(self.share_view),
-                name="kap_sessions_goodfaithestimate_share",
-            ),
-            *super().get_urls(),
-        ]
-
-    def share_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        estimate = self.get_object(request, unquote(object_id))
-        if estimate is None:
-            raise Http404("No such estimate.")
+    def button_allowed(self, request: HttpRequest, obj: GoodFaithEstimate) -> bool:
         # The admin's own change permission: a shared estimate answers "no" above.
-        if not super().has_change_permission(request, estimate):
-            raise PermissionDenied
-        back = HttpResponseRedirect(
-            reverse("admin:kap_sessions_goodfaithestimate_change", args=[estimate.pk])
-        )
-        if request.method != "POST":
-            return back
-        if estimate.shared_at is not None:
-            self.message_user(request, "This estimate is shared already.", messages.INFO)
-            return back
-        try:
-            _share(request, estimate)
-        except ValidationError as exc:
-            self.message_user(request, exc.messages[0], messages.WARNING)
-            return back
-        self.message_user(
-            request,
+        return super(_PaperworkAdmin, self).has_change_permission(request, obj)
+
+    def button_shown(self, request: HttpRequest, obj: GoodFaithEstimate) -> bool:
+        return obj.shared_at is None and self.button_allowed(request, obj)
+
+    def button_press(self, request: HttpRequest, obj: GoodFaithEstimate) -> tuple[str, int]:
+        if obj.shared_at is not None:
+            return "This estimate is shared already.", messages.INFO
+        _share(request, obj)
+        return (
             "Shared: it is in her portal, and she is emailed that a document is ready.",
             messages.SUCCESS,
         )
-        return back
