@@ -27,7 +27,8 @@ from tests.factories import (  # noqa: E402
 from tests.support.redis import PrivateRedis  # noqa: E402
 from tests.support.server import AppServer  # noqa: E402
 from tests.support.smtp import SMTPSink, StallingHandler  # noqa: E402
-from tests.support.worker import CeleryWorker  # noqa: E402
+from tests.support.stack import Stack  # noqa: E402
+from tests.support.worker import CeleryBeat, CeleryWorker  # noqa: E402
 
 # The calendar's fixtures (frozen_now, weekly_hours) serve tests/practice and
 # tests/consultations alike.
@@ -236,6 +237,46 @@ def celery_worker(transactional_db, settings, tmp_path):  # type: ignore[no-unty
     yield start
     for worker in started:
         worker.stop()
+
+
+@pytest.fixture
+def celery_beat(transactional_db, settings, tmp_path):  # type: ignore[no-untyped-def]
+    """A factory: ``celery_beat(env={...})`` starts ``celery beat`` (each with its own
+    schedule file) and returns it; every beat started is stopped at the end."""
+    _needs_postgres(settings)
+    started: list[CeleryBeat] = []
+
+    def start(*, env: dict[str, str] | None = None, wait: bool = True) -> CeleryBeat:
+        beat = CeleryBeat(env=env, log_dir=tmp_path)
+        started.append(beat)
+        return beat.start(wait=wait)
+
+    yield start
+    for beat in started:
+        beat.stop()
+
+
+@pytest.fixture
+def stack(transactional_db, settings, tmp_path, smtp_sink, celery_worker, celery_beat):  # type: ignore[no-untyped-def]
+    """The app as in production: gunicorn, a Celery worker and beat on the test
+    database and the shared Redis, sending email to ``stack.smtp``.
+
+    Links in the emails point at ``stack.url`` (``SITE_URL``). A test that
+    needs other settings in the processes starts its own parts with
+    ``app_server``, ``celery_worker`` and ``celery_beat``.
+    """
+    _needs_postgres(settings)
+    server = AppServer(env={"EMAIL_URL": smtp_sink.url}, log_dir=tmp_path)
+    env = {"EMAIL_URL": smtp_sink.url, "SITE_URL": server.url}
+    server.extra_env.update(env)
+    settings.SITE_URL = server.url
+    worker = celery_worker(env=env)
+    beat = celery_beat(env=env)
+    server.start()
+    try:
+        yield Stack(server=server, worker=worker, beat=beat, smtp=smtp_sink)
+    finally:
+        server.stop()
 
 
 # --- Real browser ------------------------------------------------------------

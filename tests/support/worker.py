@@ -130,3 +130,76 @@ class CeleryWorker:
         except (ProcessLookupError, subprocess.TimeoutExpired):
             self.kill()
         self.process = None
+
+
+class CeleryBeat:
+    """A ``celery beat`` subprocess with a schedule file of its own.
+
+    Beat only queues tasks by name at their times; what it sends lands in the
+    broker of ``REDIS_URL`` (the environment's), for any worker there to run.
+    """
+
+    def __init__(self, *, env: dict[str, str] | None = None, log_dir: Path | None = None) -> None:
+        self.extra_env = env or {}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.name = f"beat-{uuid.uuid4().hex[:8]}"
+        directory = log_dir or Path(settings.VAR_DIR)
+        self.log_path = directory / f"{self.name}.log"
+        self.schedule_path = directory / f"{self.name}-schedule"
+
+    def start(self, *, wait: bool = True) -> CeleryBeat:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "practice",
+                "beat",
+                "--loglevel=INFO",
+                f"--schedule={self.schedule_path}",
+                "--max-interval=1",
+            ],
+            cwd=ROOT,
+            env=app_process_environment(self.extra_env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        if wait:
+            deadline = time.monotonic() + 60
+            while "beat: Starting" not in self.log():
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"beat exited early:\n{self.log()}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"beat did not start:\n{self.log()}")
+                time.sleep(0.2)
+        return self
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def sent(self, task: str) -> int:
+        """How many times beat has queued ``task`` (read from its log)."""
+        return sum(
+            1
+            for line in self.log().splitlines()
+            if "Sending due task" in line and f"({task})" in line
+        )
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
