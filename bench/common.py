@@ -34,7 +34,7 @@ PYTHON = sys.executable
 ADMIN_URL = os.environ.get(
     "BENCH_ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"
 )
-BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 _VAR_DIR = tempfile.mkdtemp(prefix="practice-bench-")
 _FIELD_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 

@@ -4,6 +4,12 @@ Uses PostgreSQL and Redis when they answer (or where DATABASE_URL and
 REDIS_URL point), otherwise SQLite and the file-system broker, and says which.
 With CI=true it requires PostgreSQL, Redis and Chromium and fails rather than
 skip. Extra arguments go to pytest.
+
+pytest runs in as many processes as the machine has cores (pytest-xdist, a
+test module to a process; ``TEST_PROCESSES=1`` runs them in this one). Each
+process has its own test database, Redis database and VAR_DIR
+(tests/support/xdist_env.py), so tests that start real workers never share a
+queue.
 """
 
 from __future__ import annotations
@@ -41,6 +47,15 @@ def answers(url: str, default_port: int) -> bool:
 def run(*command: str, env: dict[str, str]) -> int:
     print("$", " ".join(command), flush=True)
     return subprocess.call(command, cwd=ROOT, env=env)
+
+
+def parallel(env: dict[str, str]) -> list[str]:
+    processes = int(env.get("TEST_PROCESSES") or os.cpu_count() or 1)
+    if processes <= 1:
+        return []
+    # A module's tests stay in one process: module-scoped fixtures (a set of
+    # app processes, a browser page) are started once, not once per process.
+    return ["-n", str(processes), "--dist", "loadfile", "--durations=10"]
 
 
 def main() -> int:
@@ -89,7 +104,7 @@ def main() -> int:
             ((str(BIN / "ruff"), "format", "--check", "."), env),
             ((str(BIN / "mypy"), "."), offline),
             ((str(BIN / "python"), "manage.py", "makemigrations", "--check", "--dry-run"), offline),
-            ((str(BIN / "python"), "-m", "pytest", *sys.argv[1:]), env),
+            ((str(BIN / "python"), "-m", "pytest", *parallel(env), *sys.argv[1:]), env),
         ]
         for step, step_env in steps:
             code = run(*step, env=step_env)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,8 @@ import pytest
 # Playwright's sync API runs an event loop in the test thread; Django refuses
 # database calls there unless told it is safe (it is: tests are sequential).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from django.db.models.signals import post_migrate  # noqa: E402
 
 from tests.factories import (  # noqa: E402
     ClientFactory,
@@ -45,6 +48,26 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _restore_migration_defaults(sender, using="default", **kwargs):  # type: ignore[no-untyped-def]
+    """Put back the rows data migrations write, after a transactional test's flush.
+
+    Flushing empties every table, and Django emits ``post_migrate`` after it
+    (as it does after ``migrate``), so the next test, whichever worker or order
+    it runs in, finds the built-in contraindications and the starting consent
+    documents migration 0005 wrote. Only in tests: in the practice, what the
+    therapist retired stays retired.
+    """
+    if sender.label != "kap_sessions":
+        return
+    from django.apps import apps
+
+    defaults = importlib.import_module("kap_sessions.migrations.0005_preparation_defaults")
+    defaults.create_defaults(apps, None)
+
+
+post_migrate.connect(_restore_migration_defaults, dispatch_uid="tests-migration-defaults")
 
 
 @pytest.fixture(autouse=True)

@@ -91,7 +91,7 @@ def test_the_headers_free_consultation_button_has_room_and_one_line(
         context.close()
 
 
-def test_a_failed_layout_check_keeps_a_screenshot(
+def test_a_failed_browser_check_keeps_a_screenshot_and_the_pages_html(
     page, live_server, practice_profile, monkeypatch, tmp_path
 ):
     monkeypatch.setenv("TEST_SCREENSHOTS", str(tmp_path))
@@ -101,6 +101,12 @@ def test_a_failed_layout_check_keeps_a_screenshot(
         raise AssertionError("the layout is off")
 
     saved = tmp_path / "home-page-desk.png"
+    html = tmp_path / "home-page-desk.html"
     assert screenshot_dir() == tmp_path
     assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert failure.value.__notes__ == [f"screenshot: {saved}"]
+    assert "Free consultation" in html.read_text()
+    assert failure.value.__notes__ == [
+        f"page: {live_server.url}/",
+        f"screenshot: {saved}",
+        f"HTML: {html}",
+    ]
