@@ -31,14 +31,18 @@ IN_HORIZON = 200
 
 
 def _fill(count: int) -> int:
-    """Replace the calendar with ``count`` appointments; return how many are ahead."""
+    """Replace the calendar with ``count`` appointments (beside the demo's course sessions);
+    return how many are ahead."""
     from django.utils import timezone
 
     from consultations.models import Consultation
     from practice.models import Appointment
 
     Consultation.objects.all().delete()
-    Appointment.objects.all().delete()
+    # The demo's course sessions stay (their records protect them): a handful
+    # of the therapist's own sessions, as in a real calendar.
+    Appointment.objects.filter(course_session__isnull=True).delete()
+    kept = list(Appointment.objects.values_list("occupied_start", "occupied_end"))
     now = timezone.now()
     ahead = min(count, IN_HORIZON)
     rows = []
@@ -61,6 +65,7 @@ def _fill(count: int) -> int:
                 title="bench",
             )
             for start, end in rows
+            if not any(start < kept_end and kept_start < end for kept_start, kept_end in kept)
         ),
         batch_size=2000,
     )
