@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+import tempfile
 from collections.abc import Callable
 from datetime import time
 from pathlib import Path
@@ -49,7 +50,27 @@ def _url_setting(
 DEBUG = env.bool("DEBUG", default=True)
 
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _var_dir_ready() -> None:
+    # The quick start writes its database, job queue and keys under VAR_DIR;
+    # a directory it cannot write is said plainly here, at start, rather than
+    # as a traceback from whichever write comes first. (Production may run
+    # from a read-only image: it is only asked that the directory exist.)
+    try:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        if DEBUG:
+            with tempfile.TemporaryFile(dir=VAR_DIR):
+                pass
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"VAR_DIR {VAR_DIR} cannot be written ({exc.strerror}). The app keeps its "
+            "database, job queue and keys there: make that directory writable for the "
+            "user that runs the app, or set VAR_DIR to a directory that user can write."
+        ) from exc
+
+
+_var_dir_ready()
 
 
 def _dev_secret_key() -> str:
@@ -265,6 +286,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Task modules outside an app's tasks.py (which autodiscovery finds).
 CELERY_IMPORTS = ["practice.outbox.tasks"]
+# How often beat queues the outbox's sweep and the agenda's planner, in
+# seconds: each run is safe to repeat, so a test (or a practice that wants
+# retries sooner) may shorten them.
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=60.0)
+KAP_AGENDA_PLAN_SECONDS = env.float("KAP_AGENDA_PLAN_SECONDS", default=300.0)
 # The one beat schedule. Leaf apps are reached only by task name.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "practice.heartbeat", "schedule": 30.0},
@@ -272,11 +298,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "newsletter-tidy-unconfirmed": {"task": "newsletter.tidy_unconfirmed", "schedule": 3600.0},
     # The outbox's sweep: every email that is due and unsent (reminders at
     # their time, anything whose wake-up was lost), one loop for all of them.
-    "outbox-sweep": {"task": "practice.outbox.sweep", "schedule": 60.0},
+    "outbox-sweep": {"task": "practice.outbox.sweep", "schedule": OUTBOX_SWEEP_SECONDS},
     "outbox-purge": {"task": "practice.outbox.purge", "schedule": 24 * 3600.0},
     # The therapist's morning agenda: plans the next one (one row per day,
     # by its key), so every few minutes is safe and a missed run costs nothing.
-    "kap-agenda-plan": {"task": "kap_sessions.agenda_plan", "schedule": 300.0},
+    "kap-agenda-plan": {"task": "kap_sessions.agenda_plan", "schedule": KAP_AGENDA_PLAN_SECONDS},
     # The audit trail's hash chain checked end to end (practice/audit.py);
     # the result shows on Today, which warns when no check ran for two days.
     "practice-verify-audit": {"task": "practice.verify_audit", "schedule": 24 * 3600.0},
@@ -384,7 +410,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database sessions, refusing a malformed key (practice/sessions.py).
+SESSION_ENGINE = "practice.sessions"
 # Automatic log-off: a session ends after this long without a request (each
 # request moves the deadline on), and when the browser closes; nobody is
 # "remembered" on a shared family computer.

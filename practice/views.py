@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -57,7 +58,10 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)
+    # Without the request's context processors: the error may be the database
+    # itself, which they read (the practice's profile), and this page must not
+    # fail in turn. 500.html needs no context.
+    return HttpResponse(loader.render_to_string("500.html"), status=500)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:

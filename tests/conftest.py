@@ -50,21 +50,29 @@ CHROMIUM_ARGS = [
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+# The data migrations whose rows the app needs (get_or_create: safe to repeat).
+DATA_MIGRATIONS = ("0005_preparation_defaults", "0006_screening_settings")
+
+
 def _restore_migration_defaults(sender, using="default", **kwargs):  # type: ignore[no-untyped-def]
     """Put back the rows data migrations write, after a transactional test's flush.
 
     Flushing empties every table, and Django emits ``post_migrate`` after it
     (as it does after ``migrate``), so the next test, whichever worker or order
-    it runs in, finds the built-in contraindications and the starting consent
-    documents migration 0005 wrote. Only in tests: in the practice, what the
+    it runs in, finds the built-in contraindications, the starting consent
+    documents and the EPDS cut-offs. Only in tests: in the practice, what the
     therapist retired stays retired.
     """
     if sender.label != "kap_sessions":
         return
     from django.apps import apps
+    from django.db import migrations
 
-    defaults = importlib.import_module("kap_sessions.migrations.0005_preparation_defaults")
-    defaults.create_defaults(apps, None)
+    for name in DATA_MIGRATIONS:
+        module = importlib.import_module(f"kap_sessions.migrations.{name}")
+        for operation in module.Migration.operations:
+            if isinstance(operation, migrations.RunPython):
+                operation.code(apps, None)
 
 
 post_migrate.connect(_restore_migration_defaults, dispatch_uid="tests-migration-defaults")

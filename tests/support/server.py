@@ -17,8 +17,9 @@ from tests.support.worker import ROOT, app_process_environment
 
 
 class AppServer:
-    def __init__(self, *, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(self, *, env: dict[str, str], log_dir: Path, workers: int = 1) -> None:
         self.port = free_port()
+        self.workers = workers
         self.extra_env = env
         self.log_path = log_dir / f"gunicorn-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -39,7 +40,7 @@ class AppServer:
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
-                "1",
+                str(self.workers),
                 "--timeout",
                 "60",
             ],
