@@ -58,11 +58,13 @@ def phone_label(need: str) -> SafeString:
 def parse_start(value: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.strip())
-    except (ValueError, AttributeError):
+        if moment.tzinfo is None:
+            return None
+        return moment.astimezone(UTC)
+    except (ValueError, AttributeError, OverflowError):
+        # OverflowError: an offset that carries the first or the last day of
+        # the calendar past its end ("0001-01-01T00:30:00+01:00").
         return None
-    if moment.tzinfo is None:
-        return None
-    return moment.astimezone(UTC)
 
 
 def clean_offered_start(value: str, *, ignore_appointment_id: int | None = None) -> datetime:

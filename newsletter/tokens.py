@@ -49,7 +49,9 @@ def confirm_token_read(token: str, *, allow_expired: bool = False) -> tuple[int,
         raise BadToken from exc
     try:
         return int(data["s"]), int(data["at"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        # OverflowError: a signed payload of a shape no link of ours has
+        # ({"at": Infinity}, which the signer's JSON reads back).
         raise BadToken from exc
 
 

@@ -8,6 +8,9 @@
 - Anyone: saving a user with ``is_active=False`` deletes her sessions from
   the database session store there and then (:func:`user_sessions_end`), so
   a deactivated assistant's open tab is signed out at its next click.
+- The store itself (``SESSION_ENGINE = "practice.sessions"``) is Django's
+  database store that reads a session key Django could not have made as no
+  session (:class:`SessionStore`).
 """
 
 from __future__ import annotations
@@ -16,17 +19,36 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
-from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
-__all__ = ["staff_session_expired", "staff_session_touch", "user_sessions_end"]
+__all__ = ["SessionStore", "staff_session_expired", "staff_session_touch", "user_sessions_end"]
 
 SIGNED_IN_AT_KEY = "practice_signed_in_at"
 LAST_SEEN_AT_KEY = "practice_last_seen_at"
+
+
+_KEY_CHARS = frozenset(VALID_KEY_CHARS)
+
+
+class SessionStore(DatabaseSessionStore):
+    """Django's database sessions, with the key checked before it reaches a query.
+
+    Django makes keys of 32 lower-case letters and digits, but a cookie can
+    carry anything, a NUL included (Django's cookie parser reads the escape
+    ``"\\000"`` in a quoted value), and PostgreSQL refuses a NUL in a query:
+    every page would answer that visitor with a 500. A key Django could not
+    have made is read as no session, as an unknown one is.
+    """
+
+    def _validate_session_key(self, key: str | None) -> bool:
+        # Django's own rule (at least 8 characters), and only the characters its keys have.
+        return key is not None and len(key) >= 8 and set(key) <= _KEY_CHARS
 
 
 def _now() -> float:
