@@ -337,8 +337,8 @@ class CourseAdmin(AuditedAdminMixin):
                 start = datetime.fromisoformat(request.GET["start"]).astimezone(
                     practice_profile().zone
                 )
-            except ValueError:
-                pass
+            except (ValueError, OverflowError):
+                pass  # a link edited by hand: the form starts empty
             else:
                 initial.update(day=start.date(), at=start.time())
         form = BookSessionForm(request.POST or None, initial=initial)

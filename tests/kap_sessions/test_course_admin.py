@@ -192,6 +192,18 @@ def test_the_booking_page_lists_the_gates(admin_client_mfa, course):
     assert 'value="integration" selected' in page
 
 
+@pytest.mark.parametrize(
+    "start", ["tomorrow", "0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"]
+)
+def test_a_proposed_time_edited_by_hand_opens_an_empty_booking_form(
+    admin_client_mfa, course, start
+):
+    response = admin_client_mfa.get(book_url(course) + f"?kind=integration&start={start}")
+
+    assert response.status_code == 200
+    assert 'name="day"' in response.content.decode()
+
+
 # --- Starting through the admin (the session record's start form) -------------------------------
 
 
