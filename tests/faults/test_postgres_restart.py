@@ -15,7 +15,6 @@ import json
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time as clock
@@ -28,6 +27,7 @@ from practice import identity
 from practice.identity import practice_profile_forget
 from tests.factories import WeeklyHoursFactory
 from tests.faults.support import PRODUCTION_ENV, ProxiedVisitor, wait_until
+from tests.support.booking import booking_answers
 from tests.support.server import hidden
 from tests.support.worker import database_url_for_current_test_db
 
@@ -118,23 +118,11 @@ class Booker:
         self.count += 1
         return self.visitor.post(
             "/consultation/",
-            {
-                "csrfmiddlewaretoken": hidden(self.page, "csrfmiddlewaretoken"),
-                "submission_id": str(uuid.uuid4()),
-                "time_zone": "America/New_York",
-                "start": start,
-                "first_name": "Nora",
-                "last_name": "Quinn",
-                "email": f"nora{self.count}@example.com",
-                "phone": "",
-                "preferred_contact": "email",
-                "meeting_mode": "video",
-                "reason": "I want to feel like myself again.",
-                "perinatal": "neither",
-                "prior_experience": "none",
-                "consent_to_contact": "on",
-                "website": "",
-            },
+            booking_answers(
+                start=start,
+                csrf=hidden(self.page, "csrfmiddlewaretoken"),
+                email=f"nora{self.count}@example.com",
+            ),
         )
 
 

@@ -23,6 +23,7 @@ from practice.models import OutboxMessage
 from practice.outbox.services import outbox_put
 from tests.consultations.factories import ConsultationFactory
 from tests.factories import WeeklyHoursFactory
+from tests.support.booking import booking_answers
 from tests.support.server import Visitor, hidden
 from tests.support.smtp import SMTPSink
 from tests.support.worker import CeleryWorker
@@ -174,23 +175,11 @@ def book_a_consultation(visitor: Visitor) -> str:
     assert status == 200, page[:500]
     status, landed = visitor.post(
         "/consultation/",
-        {
-            "csrfmiddlewaretoken": hidden(page, "csrfmiddlewaretoken"),
-            "submission_id": hidden(page, "submission_id"),
-            "time_zone": "America/New_York",
-            "start": re.search(r'name="start" id="[^"]+" value="([^"]+)"', page).group(1),  # type: ignore[union-attr]
-            "first_name": "Nora",
-            "last_name": "Quinn",
-            "email": "nora@example.com",
-            "phone": "",
-            "preferred_contact": "email",
-            "meeting_mode": "video",
-            "reason": "I want to feel like myself again.",
-            "perinatal": "neither",
-            "prior_experience": "none",
-            "consent_to_contact": "on",
-            "website": "",
-        },
+        booking_answers(
+            start=re.search(r'name="start" id="[^"]+" value="([^"]+)"', page).group(1),  # type: ignore[union-attr]
+            csrf=hidden(page, "csrfmiddlewaretoken"),
+            submission_id=hidden(page, "submission_id"),
+        ),
     )
     assert status == 200, landed[:2000]
     return landed

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from tests.support.booking import booking_answers
 from tests.support.server import AppServer, Visitor, hidden
 from tests.support.smtp import SMTPSink
 from tests.support.worker import CeleryBeat, CeleryWorker
@@ -158,23 +159,13 @@ class Production:
 
 def booking_form(page: str, *, start: str, n: int) -> dict[str, str]:
     """The booking form of ``page`` (its own CSRF token and submission id) for ``start``."""
-    return {
-        "csrfmiddlewaretoken": hidden(page, "csrfmiddlewaretoken"),
-        "submission_id": hidden(page, "submission_id"),
-        "time_zone": "America/New_York",
-        "start": start,
-        "first_name": "Nora",
-        "last_name": f"Racer {n}",
-        "email": f"racer{n}@example.com",
-        "phone": "",
-        "preferred_contact": "email",
-        "meeting_mode": "video",
-        "reason": "I want to feel like myself again.",
-        "perinatal": "neither",
-        "prior_experience": "none",
-        "consent_to_contact": "on",
-        "website": "",
-    }
+    return booking_answers(
+        start=start,
+        csrf=hidden(page, "csrfmiddlewaretoken"),
+        submission_id=hidden(page, "submission_id"),
+        last_name=f"Racer {n}",
+        email=f"racer{n}@example.com",
+    )
 
 
 @dataclass

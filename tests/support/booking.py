@@ -28,3 +28,28 @@ def fill_booking_form(
     form.locator(f"input[name=perinatal][value={perinatal}]").check()
     form.locator("input[name=prior_experience][value=none]").check()
     form.locator("input[name=consent_to_contact]").check()
+
+
+def booking_answers(*, start: str, csrf: str, **overrides: str) -> dict[str, str]:
+    """The booking form's fields as a browser posts them: the fewest answers
+    the form takes, for ``start``, with a fresh submission id."""
+    import uuid
+
+    return {
+        "csrfmiddlewaretoken": csrf,
+        "submission_id": str(uuid.uuid4()),
+        "time_zone": "America/New_York",
+        "start": start,
+        "first_name": "Nora",
+        "last_name": "Quinn",
+        "email": "nora@example.com",
+        "phone": "",
+        "preferred_contact": "email",
+        "meeting_mode": "video",
+        "reason": "I want to feel like myself again.",
+        "perinatal": "neither",
+        "prior_experience": "none",
+        "consent_to_contact": "on",
+        "website": "",
+        **overrides,
+    }
