@@ -4,7 +4,9 @@
 the words. Each bench saves its tables under ``bench/results/<title>.json``;
 at the end every table there is gathered into ``bench/results/latest.json``
 with the machine it ran on, and into ``bench/results/latest.md`` (the same
-tables in Markdown, for the README).
+tables in Markdown). ``--readme`` also writes that Markdown into README.md
+between its ``bench:latest`` markers: ``make bench ARGS=--readme`` after a
+full run is how the README's table is kept.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 LATEST = ("latest.json", "latest.md")
+README = ROOT / "README.md"
+README_START = "<!-- bench:latest:start (written by bench/run.py --readme) -->"
+README_END = "<!-- bench:latest:end -->"
 
 
 def machine() -> dict[str, object]:
@@ -59,7 +64,18 @@ def _markdown(table: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def gather(ran: list[str]) -> None:
+def readme_write(markdown: str) -> None:
+    """Put ``markdown`` between the README's markers (the tables' headings one level down)."""
+    text = README.read_text()
+    before, start, rest = text.partition(README_START)
+    _, end, after = rest.partition(README_END)
+    if not start or not end:
+        raise SystemExit(f"README.md has no {README_START} ... {README_END} section")
+    README.write_text(f"{before}{README_START}\n{markdown.strip()}\n{README_END}{after}")
+    print(f"wrote the tables into {README}", flush=True)
+
+
+def gather(ran: list[str], *, started: datetime, readme: bool = False) -> None:
     """Every saved table (this run's and earlier ones', each with its time) in one file."""
     tables = []
     for path in sorted(RESULTS.glob("*.json"), key=lambda p: p.stat().st_mtime):
@@ -69,24 +85,37 @@ def gather(ran: list[str]) -> None:
         measured = datetime.fromtimestamp(path.stat().st_mtime, UTC)
         table["measured_at"] = measured.isoformat(timespec="seconds")
         tables.append(table)
+    finished = datetime.now(UTC)
     latest = {
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "minutes": round((finished - started).total_seconds() / 60, 1),
         "ran": ran,
         "machine": machine(),
         "tables": tables,
     }
     (RESULTS / "latest.json").write_text(json.dumps(latest, indent=2))
-    header = ", ".join(f"{k}: {v}" for k, v in latest["machine"].items())  # type: ignore[attr-defined]
-    (RESULTS / "latest.md").write_text(
-        f"Machine: {header}\n\n" + "\n".join(_markdown(table) for table in tables)
+    described = ", ".join(f"{k}: {v}" for k, v in latest["machine"].items())  # type: ignore[attr-defined]
+    header = (
+        f"Machine: {described}. Benches run: {', '.join(ran)}, in {latest['minutes']} minutes "
+        f"(finished {latest['finished_at']}).\n\n"
     )
+    markdown = header + "\n".join(_markdown(table) for table in tables)
+    (RESULTS / "latest.md").write_text(markdown)
     print(f"\nsaved {RESULTS / 'latest.json'} and latest.md", flush=True)
+    if readme:
+        # This run's tables only: a table an earlier run left (another size,
+        # another bench) is not part of what the README reports.
+        fresh = [table for table in tables if str(table["measured_at"]) >= latest["started_at"]]
+        readme_write(header + "\n".join(_markdown(table) for table in fresh))
 
 
 def main() -> int:
     failed = []
     ran = []
-    only = sys.argv[1:]
+    started = datetime.now(UTC)
+    readme = "--readme" in sys.argv[1:]
+    only = [word for word in sys.argv[1:] if word != "--readme"]
     for script in sorted((ROOT / "bench").glob("bench_*.py")):
         if only and not any(name in script.stem for name in only):
             continue
@@ -98,7 +127,7 @@ def main() -> int:
         if code:
             failed.append(script.name)
     RESULTS.mkdir(exist_ok=True)
-    gather(ran)
+    gather(ran, started=started, readme=readme and not failed)
     if failed:
         print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
         return 1
