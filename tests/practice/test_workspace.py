@@ -340,6 +340,30 @@ def test_today_shows_failed_emails_with_a_link_to_send_them_again(admin_client_m
     assert 'href="/admin/practice/outboxmessage/?status__exact=failed"' in html
 
 
+def test_a_failed_reminder_on_today_names_whom_it_was_for(admin_client_mfa):
+    """A reminder keeps no address (it is read when sent): Today names her by its appointment."""
+    consultation = ConsultationFactory(first_name="Ivy", last_name="Rowe")
+    OutboxMessageFactory(
+        kind="reminder.consultation",
+        status=OutboxMessage.Status.FAILED,
+        finished_at=NOW - timedelta(hours=1),
+        recipient="",
+        object_type="practice.appointment",
+        object_id=consultation.appointment_id,
+    )
+    OutboxMessageFactory(
+        kind="practice.agenda",
+        status=OutboxMessage.Status.FAILED,
+        finished_at=NOW - timedelta(hours=2),
+        recipient="",
+    )
+
+    html = admin_client_mfa.get("/admin/").content.decode()
+
+    assert "reminder.consultation to Ivy Rowe" in html
+    assert "practice.agenda to the practice" in html
+
+
 def test_today_says_so_when_every_email_went_out(admin_client_mfa):
     response = admin_client_mfa.get("/admin/")
 
