@@ -130,13 +130,18 @@ def enrol_totp(user):  # type: ignore[no-untyped-def]
 
 
 def totp_code(secret: str) -> str:
-    from allauth.mfa.totp.internal.auth import (
-        format_hotp_value,
-        hotp_value,
-        yield_hotp_counters_from_time,
-    )
+    """The code her authenticator app shows now.
 
-    counter = next(iter(yield_hotp_counters_from_time()))
+    The current period's, as an app shows it: with MFA_TOTP_TOLERANCE = 1 it
+    stays good through the next period too, so a code typed as the period
+    turns still signs her in (the oldest accepted period's would not).
+    """
+    import time
+
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    counter = int(time.time()) // app_settings.TOTP_PERIOD
     return format_hotp_value(hotp_value(secret, counter))
 
 
