@@ -126,6 +126,7 @@ def serve(
             "warning",
             "--access-logfile",
             "/dev/null",
+            "--no-control-socket",
         ],
         cwd=ROOT,
         env=bench_env(database_url, **(env or {})),

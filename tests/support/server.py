@@ -43,6 +43,9 @@ class AppServer:
                 str(self.workers),
                 "--timeout",
                 "60",
+                # gunicorn 27's control socket has one path per user: every
+                # server on the machine (other tests', the bench's) would share it.
+                "--no-control-socket",
             ],
             cwd=ROOT,
             env=env,
