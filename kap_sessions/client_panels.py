@@ -224,6 +224,10 @@ def preparation(request: HttpRequest, *, client: Client, now: datetime) -> dict[
         "course_url": ""
         if course is None or not request.user.has_perm("kap_sessions.view_course")
         else reverse("admin:kap_sessions_course_change", args=[course.pk]),
+        # No course yet: the course's add form, her name already chosen.
+        "start_url": ""
+        if course is not None or not request.user.has_perm("kap_sessions.add_course")
+        else reverse("admin:kap_sessions_course_add") + f"?client={client.pk}",
         # Said only when the phase began later than the course.
         "course_started": ""
         if course is None or course.started_on == since

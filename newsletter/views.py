@@ -27,7 +27,7 @@ from .consent import FAILURE_MESSAGE, SUCCESS_MESSAGE
 from .forms import SignupForm
 from .models import Article, Subscriber
 from .rendering import markdown_to_html
-from .tokens import BadToken, reader_token_read
+from .tokens import BadToken
 
 ARTICLES_PER_PAGE = 10
 RATE_LIMITED = "Too many sign-ups have come from your connection. Please try again in an hour."
@@ -143,7 +143,9 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """
     try:
         if request.method != "POST":
-            reader_token_read(token)
+            # Her link, and she is still a reader: a link for someone whose
+            # data was erased gets the bad-link page now, not a button that fails.
+            services.subscriber_for_token(token=token)
             return render(request, "newsletter/unsubscribe.html", {"token": token})
         services.subscriber_unsubscribe(token=token)
     except BadToken:

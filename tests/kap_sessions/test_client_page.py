@@ -168,7 +168,7 @@ def test_a_client_just_invited_has_nothing_yet_in_any_panel(
 
     assert panel_text(response, "kap_sessions.safety") == "Safety flags None raised."
     assert panel_text(response, "kap_sessions.preparation") == (
-        "Preparation No KAP course started yet. Intake: not started ."
+        "Preparation No KAP course started yet. Start her course Intake: not started ."
     )
     assert "Not known yet: she has not started her intake." in panel_text(
         response, "kap_sessions.eligibility"
@@ -185,6 +185,28 @@ def test_a_client_just_invited_has_nothing_yet_in_any_panel(
         "Permission to share information with your prescriber , version 1 "
         "Nothing signed yet."
     )
+
+
+def test_with_no_course_yet_the_start_link_opens_the_course_form_for_her(admin_client_mfa, amara):
+    response = open_client_page(admin_client_mfa, amara)
+    start = panel_data(response, "kap_sessions.preparation")["start_url"]
+
+    form = admin_client_mfa.get(start)
+
+    assert start == f"/admin/kap_sessions/course/add/?client={amara.pk}"
+    assert form.status_code == 200
+    assert form.context["adminform"].form["client"].value() == str(amara.pk)
+
+
+def test_once_her_course_has_started_the_panel_links_to_it_not_to_a_new_one(
+    admin_client_mfa, amara
+):
+    course = CourseFactory(client=amara)
+
+    data = panel_data(open_client_page(admin_client_mfa, amara), "kap_sessions.preparation")
+
+    assert data["start_url"] == ""
+    assert data["course_url"] == f"/admin/kap_sessions/course/{course.pk}/change/"
 
 
 def test_the_assign_link_opens_the_assign_form_for_her(admin_client_mfa, amara):

@@ -177,6 +177,18 @@ def test_get_on_the_unsubscribe_link_unsubscribes_nobody(reader, anonymous):
     assert '<button type="submit" class="button">Unsubscribe</button>' in response.content.decode()
 
 
+def test_the_unsubscribe_link_of_a_reader_who_is_gone_says_the_link_does_not_work(
+    reader, anonymous
+):
+    path = f"/newsletter/unsubscribe/{reader_token(reader)}/"
+    reader.delete()
+
+    response = anonymous.get(path)
+
+    assert response.status_code == 400
+    assert "Unsubscribe</button>" not in response.content.decode()
+
+
 def test_unsubscribing_twice_is_harmless(reader, anonymous):
     path = f"/newsletter/unsubscribe/{reader_token(reader)}/"
     anonymous.post(path)
