@@ -22,12 +22,20 @@ class SignupForm(HoneypotMixin, forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
-    # The page the form was on, for the consent record.
-    page = forms.CharField(required=False, max_length=300, widget=forms.HiddenInput)
+    # The page the form was on, for the consent record. A plain Field: she
+    # cannot see or fix a hidden value, so one that is not a path on this
+    # site (too long, a NUL, another host) is dropped, never an error.
+    page = forms.Field(required=False, widget=forms.HiddenInput)
 
     def clean_page(self) -> str:
         page = self.cleaned_data.get("page") or ""
-        if not page.startswith("/") or not url_has_allowed_host_and_scheme(page, None):
+        if (
+            not isinstance(page, str)
+            or len(page) > 300
+            or "\x00" in page
+            or not page.startswith("/")
+            or not url_has_allowed_host_and_scheme(page, None)
+        ):
             return ""
         return page
 

@@ -43,6 +43,16 @@ def test_signup_without_javascript_redirects_to_the_thank_you_page(csrf_post, an
     assert "data-signup-form" not in thanks
 
 
+@pytest.mark.parametrize(
+    "page", ["/about/\x00", "/" + "a" * 400, "https://elsewhere.example/", "about"]
+)
+def test_a_hidden_page_value_she_cannot_fix_never_fails_her_signup(csrf_post, page):
+    response = csrf_post("/newsletter/", {"email": "ada@example.com", "page": page})
+
+    assert (response.status_code, response["Location"]) == (302, "/newsletter/thanks/")
+    assert Subscriber.objects.get().consent_page == "/newsletter/"
+
+
 def test_the_in_place_form_carries_the_thank_you_and_the_next_step(anonymous):
     html = anonymous.get("/about/").content.decode()
 
