@@ -10,33 +10,18 @@ import email
 import email.policy
 import http.cookiejar
 import os
-import re
 import shutil
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from practice.celery import app
 from tests.support.redis import free_port
 from tests.support.smtp import SMTPSink
-from tests.support.worker import CeleryWorker
-
-
-def wait_until(condition: Callable[[], object], *, timeout: float = 90.0, what: str) -> None:
-    """Poll ``condition`` until it is true; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
 
 # --- A mail server that holds messages -----------------------------------------
 
@@ -86,42 +71,6 @@ class HoldingHandler:
         if not stored:
             self._store(envelope)
         return "250 Message accepted for delivery"
-
-
-# --- The outbox's sweep, as beat sends it ------------------------------------------
-
-
-def sweep() -> None:
-    """Queue ``practice.outbox.sweep`` as beat does every minute.
-
-    On a connection of its own rather than the app's shared producer pool,
-    which another test in the same process may have closed.
-    """
-    with app.connection_for_write() as connection:
-        app.send_task("practice.outbox.sweep", producer=app.amqp.Producer(connection))
-
-
-def sweeps_done(log: str) -> list[int]:
-    """What each finished sweep in a worker's log queued (its return value), in order."""
-    return [int(n) for n in re.findall(r"outbox\.sweep\[[^\]]+\] succeeded in \S+: (\d+)", log)]
-
-
-def sends_done(log: str) -> int:
-    """How many outbox send jobs a worker's log shows finished."""
-    return len(re.findall(r"outbox\.send_due\[[^\]]+\] (?:succeeded|raised)", log))
-
-
-def sweep_and_settle(worker: CeleryWorker) -> None:
-    """Sweep, and wait until ``worker`` has run the sweep and every send job it queued
-    (read from the worker's own log, not from the clock)."""
-    log = worker.log()
-    sweeps, sends = len(sweeps_done(log)), sends_done(log)
-    sweep()
-    wait_until(lambda: len(sweeps_done(worker.log())) > sweeps, what="the worker to sweep")
-    queued = sweeps_done(worker.log())[sweeps]
-    wait_until(
-        lambda: sends_done(worker.log()) >= sends + queued, what="the sweep's senders to finish"
-    )
 
 
 # --- A PostgreSQL of the test's own -----------------------------------------------------

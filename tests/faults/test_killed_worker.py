@@ -30,9 +30,10 @@ from practice.calendar.reminders import ReminderKind, reminders_plan
 from practice.models import AppointmentKind, OutboxMessage
 from tests.consultations.factories import ConsultationFactory
 from tests.factories import ClientFactory, CourseFactory
-from tests.faults.support import sweep, sweep_and_settle, wait_until
 from tests.kap_sessions.factories_emails import book_session
 from tests.newsletter.factories import CampaignFactory
+from tests.support.outbox import sweep, sweep_and_settle
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 

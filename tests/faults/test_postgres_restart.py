@@ -26,9 +26,10 @@ import pytest
 from practice import identity
 from practice.identity import practice_profile_forget
 from tests.factories import WeeklyHoursFactory
-from tests.faults.support import PRODUCTION_ENV, ProxiedVisitor, wait_until
+from tests.faults.support import PRODUCTION_ENV, ProxiedVisitor
 from tests.support.booking import booking_answers
 from tests.support.server import hidden
+from tests.support.waiting import wait_until
 from tests.support.worker import database_url_for_current_test_db
 
 pytestmark = [pytest.mark.slow]

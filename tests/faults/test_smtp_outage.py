@@ -21,8 +21,9 @@ from django.utils import timezone
 from practice.models import OutboxMessage
 from practice.outbox.services import outbox_put
 from tests.consultations.factories import ConsultationFactory
-from tests.faults.support import sweep_and_settle, wait_until
+from tests.support.outbox import sweep_and_settle
 from tests.support.smtp import SMTPSink
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 

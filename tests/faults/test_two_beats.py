@@ -22,7 +22,7 @@ from practice.calendar.reminders import ReminderKind, reminders_plan
 from practice.models import OutboxMessage
 from practice.outbox.services import outbox_put
 from tests.consultations.factories import ConsultationFactory
-from tests.faults.support import wait_until
+from tests.support.waiting import wait_until
 from tests.support.worker import CeleryBeat, CeleryWorker
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]

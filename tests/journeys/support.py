@@ -9,7 +9,6 @@ timeout's message carries what did arrive and the processes' logs.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
@@ -19,6 +18,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from practice.discretion import discretion_words_in
 from tests.conftest import totp_code
 from tests.factories import PASSWORD
+from tests.support import waiting
 from tests.support.smtp import html_part, text_part
 from tests.support.stack import Stack
 
@@ -44,13 +44,11 @@ def wait_until(
 ) -> None:
     """Poll ``condition`` until it holds; fail with ``what`` (or what it returns by
     then) and the processes' logs."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    described = what() if callable(what) else what
-    raise AssertionError(f"timed out waiting for {described}\n{stack.logs()}")
+
+    def described() -> str:
+        return f"{what() if callable(what) else what}\n{stack.logs()}"
+
+    waiting.wait_until(condition, timeout=timeout, what=described, interval=0.1)
 
 
 def mail_to(stack: Stack, address: str) -> list[EmailMessage]:

@@ -467,7 +467,8 @@ def test_the_crisis_page_asks_anonymous_visitors_to_sign_in(client):
 def test_the_alert_is_sent_once_the_stopped_worker_starts(
     celery_worker, smtp_sink, client, client_user, practice_profile
 ):
-    from tests.practice.test_outbox_worker import sweep, wait_until
+    from tests.support.outbox import sweep
+    from tests.support.waiting import wait_until
 
     client.force_login(client_user)
     response = answered_yes(client)  # committed: a transactional test, no worker running
@@ -495,7 +496,7 @@ def test_the_alert_is_not_lost_when_redis_is_down_as_she_answers(
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
     from tests.factories import PASSWORD
-    from tests.practice.test_outbox_worker import sweep_and_settle
+    from tests.support.outbox import sweep_and_settle
     from tests.support.server import Visitor, hidden
 
     # The app server checks passwords with the project's hashers, not the tests' fast one.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
@@ -12,6 +11,7 @@ from newsletter import services
 from newsletter.consent import CONSENT_TEXT_SHA256
 from newsletter.models import Campaign, Subscriber
 from tests.newsletter.factories import CampaignFactory
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
@@ -32,15 +32,6 @@ def _readers(status: str, prefix: str, count: int) -> list[Subscriber]:
     )
 
 
-def _wait_until(predicate, *, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_killed_worker_mails_every_confirmed_reader_once_outside_the_documented_window(
     celery_worker, smtp_sink, practice_profile
 ):
@@ -57,13 +48,13 @@ def test_killed_worker_mails_every_confirmed_reader_once_outside_the_documented_
     first = celery_worker(env=env)
 
     services.campaign_send(campaign=campaign)
-    _wait_until(
+    wait_until(
         lambda: len(smtp_sink.messages) >= READERS // 2, timeout=120, what="half the campaign"
     )
     first.kill()
     delivered_before_the_kill = len(smtp_sink.messages)
     celery_worker(env=env)
-    _wait_until(
+    wait_until(
         lambda: Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.SENT,
         timeout=180,
         what="the campaign to finish after the restart",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from django.core.cache import cache
@@ -10,16 +9,7 @@ from django.core.cache import cache
 from practice.celery import app as celery_app
 from practice.models import WorkerHeartbeat
 from practice.tasks import heartbeat, ping
-
-
-def wait_until(predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
+from tests.support.waiting import wait_until
 
 
 def test_tasks_are_not_run_eagerly():

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import time as clock
 from datetime import timedelta
 
@@ -24,52 +22,14 @@ from practice.outbox.services import outbox_put
 from tests.consultations.factories import ConsultationFactory
 from tests.factories import WeeklyHoursFactory
 from tests.support.booking import booking_answers
+from tests.support.outbox import sweep, sweep_and_settle
 from tests.support.server import Visitor, hidden
 from tests.support.smtp import SMTPSink
-from tests.support.worker import CeleryWorker
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
 
 THERAPIST = "hello@harborlight.example"
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("the condition did not become true in time")
-
-
-def sweep(broker_url: str | None = None) -> None:
-    """What beat does every minute: queue the outbox's sweep.
-
-    On a connection of its own rather than the app's shared producer pool,
-    which another test in the same process may have closed.
-    """
-    with app.connection_for_write(broker_url) as connection:
-        app.send_task("practice.outbox.sweep", producer=app.amqp.Producer(connection))
-
-
-def _outbox_sweeps(log: str) -> list[int]:
-    """What each finished sweep queued (its return value), in order."""
-    return [int(n) for n in re.findall(r"outbox\.sweep\[[^\]]+\] succeeded in \S+: (\d+)", log)]
-
-
-def _sends_finished(log: str) -> int:
-    return len(re.findall(r"outbox\.send_due\[[^\]]+\] (?:succeeded|raised)", log))
-
-
-def sweep_and_settle(worker: CeleryWorker, broker_url: str | None = None) -> None:
-    """Sweep as beat does, and wait until the worker has run the sweep and every
-    send job it queued (read from the worker's own log, not from the clock)."""
-    log = worker.log()
-    sweeps, sends = len(_outbox_sweeps(log)), _sends_finished(log)
-    sweep(broker_url)
-    wait_until(lambda: len(_outbox_sweeps(worker.log())) > sweeps)
-    queued = _outbox_sweeps(worker.log())[sweeps]
-    wait_until(lambda: _sends_finished(worker.log()) >= sends + queued)
 
 
 def confirmations_due(count: int) -> list[OutboxMessage]:

@@ -26,7 +26,7 @@ from practice.models import Appointment, AppointmentKind, OutboxMessage
 from tests.consultations.factories import ConsultationFactory
 from tests.newsletter.factories import CampaignFactory
 from tests.newsletter.test_campaign_worker import _readers
-from tests.practice.test_outbox_worker import THERAPIST, sweep
+from tests.practice.test_outbox_worker import THERAPIST
 from tests.production.support import (
     APPOINTMENT_SPACING,
     FIRST_REMINDER_LEAD,
@@ -40,6 +40,7 @@ from tests.production.support import (
     outbox_sent_ids,
     race,
 )
+from tests.support.outbox import sweep
 from tests.support.server import Visitor
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
