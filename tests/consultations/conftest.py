@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from practice.discretion import DISCRETION_WORDS
+from tests.support.booking import FULL_ANSWERS
 from tests.support.calendar import FIRST_SLOT, NOW, open_weekdays
 
 __all__ = ["FIRST_SLOT", "NOW", "open_weekdays"]
@@ -45,22 +46,7 @@ def booking_data():  # type: ignore[no-untyped-def]
         data = {
             "start": FIRST_SLOT.isoformat(),
             "submission_id": str(uuid.uuid4()),
-            "time_zone": "America/New_York",
-            "first_name": "Nora",
-            "last_name": "O'Neill",
-            "email": "nora@example.com",
-            "phone": "+1 (510) 555-0100",
-            "preferred_contact": "email",
-            "meeting_mode": "video",
-            "reason": "I feel far away from my children and I am exhausted.",
-            "perinatal": "postpartum",
-            "perinatal_months": "5",
-            "children_ages": "4, 5 months",
-            "prior_experience": "micro",
-            "medications": "sertraline",
-            "heard_from": "friend",
-            "consent_to_contact": "on",
-            "website": "",
+            **FULL_ANSWERS,
         }
         data.update(overrides)
         return data

@@ -15,13 +15,12 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from practice.calendar.reminders import ReminderKind, reminders_plan
 from practice.models import OutboxMessage
-from practice.outbox.services import outbox_put
 from tests.consultations.factories import ConsultationFactory
+from tests.support.outbox import confirmation_due
 from tests.support.waiting import wait_until
 from tests.support.worker import CeleryBeat, CeleryWorker
 
@@ -44,14 +43,7 @@ def consultations_with_email_due(count: int) -> list[str]:
         if n % 2:
             reminders_plan(appointment=consultation.appointment)
             continue
-        with transaction.atomic():
-            outbox_put(
-                kind="consultation.booked",
-                key=f"consultation:{consultation.pk}:booked:0",
-                about=consultation,
-                recipient=consultation.email,
-                params={"sequence": 0},
-            )
+        confirmation_due(consultation)
     OutboxMessage.objects.filter(params__reminder=ReminderKind.HOUR_BEFORE).update(not_before=now)
     return recipients
 

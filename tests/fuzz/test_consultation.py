@@ -22,6 +22,7 @@ from consultations.models import Consultation, ManageLink, WaitlistEntry
 from practice.models import Appointment, OutboxMessage
 from tests.consultations.factories import ConsultationFactory, WaitlistEntryFactory
 from tests.factories import AppointmentFactory, PracticeProfileFactory
+from tests.support.booking import FULL_ANSWERS
 from tests.support.calendar import FIRST_SLOT, NOW, open_weekdays
 
 from .checks import (
@@ -65,22 +66,7 @@ TABLES = (Consultation, Appointment, ManageLink, OutboxMessage, WaitlistEntry)
 VALID_BOOKING = {
     "start": FIRST_SLOT.isoformat(),
     "submission_id": "0b7f4a52-5d0e-4b8e-9d3c-2f6f8f1f0a11",
-    "time_zone": "America/New_York",
-    "first_name": "Nora",
-    "last_name": "O'Neill",
-    "email": "nora@example.com",
-    "phone": "+1 (510) 555-0100",
-    "preferred_contact": "email",
-    "meeting_mode": "video",
-    "reason": "I feel far away from my children and I am exhausted.",
-    "perinatal": "postpartum",
-    "perinatal_months": "5",
-    "children_ages": "4, 5 months",
-    "prior_experience": "micro",
-    "medications": "sertraline",
-    "heard_from": "friend",
-    "consent_to_contact": "on",
-    "website": "",
+    **FULL_ANSWERS,
 }
 BOOKING_FIELDS = {
     "start": starts(OFFERED + [TAKEN]),

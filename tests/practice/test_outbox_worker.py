@@ -13,16 +13,14 @@ from datetime import time as clock
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from practice.celery import app
 from practice.models import OutboxMessage
-from practice.outbox.services import outbox_put
 from tests.consultations.factories import ConsultationFactory
 from tests.factories import WeeklyHoursFactory
 from tests.support.booking import booking_answers
-from tests.support.outbox import sweep, sweep_and_settle
+from tests.support.outbox import confirmation_due, sweep, sweep_and_settle
 from tests.support.server import Visitor, hidden
 from tests.support.smtp import SMTPSink
 from tests.support.waiting import wait_until
@@ -39,14 +37,7 @@ def confirmations_due(count: int) -> list[OutboxMessage]:
         consultation = ConsultationFactory(
             email=f"mother{i}@example.com", appointment__start=now + timedelta(days=2, hours=i)
         )
-        with transaction.atomic():
-            outbox_put(
-                kind="consultation.booked",
-                key=f"consultation:{consultation.pk}:booked:0",
-                about=consultation,
-                recipient=consultation.email,
-                params={"sequence": 0},
-            )
+        confirmation_due(consultation)
     return list(OutboxMessage.objects.order_by("pk"))
 
 

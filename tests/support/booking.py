@@ -30,6 +30,28 @@ def fill_booking_form(
     form.locator("input[name=consent_to_contact]").check()
 
 
+# Every answer of the booking form filled in, as a mother who tells a lot
+# would (the start and the submission id are the caller's).
+FULL_ANSWERS = {
+    "time_zone": "America/New_York",
+    "first_name": "Nora",
+    "last_name": "O'Neill",
+    "email": "nora@example.com",
+    "phone": "+1 (510) 555-0100",
+    "preferred_contact": "email",
+    "meeting_mode": "video",
+    "reason": "I feel far away from my children and I am exhausted.",
+    "perinatal": "postpartum",
+    "perinatal_months": "5",
+    "children_ages": "4, 5 months",
+    "prior_experience": "micro",
+    "medications": "sertraline",
+    "heard_from": "friend",
+    "consent_to_contact": "on",
+    "website": "",
+}
+
+
 def booking_answers(*, start: str, csrf: str, **overrides: str) -> dict[str, str]:
     """The booking form's fields as a browser posts them: the fewest answers
     the form takes, for ``start``, with a fresh submission id."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+from django.db import transaction
+
 from practice.celery import app
+from practice.outbox.services import outbox_put
 from tests.support.waiting import wait_until
 from tests.support.worker import CeleryWorker
 
@@ -40,3 +43,15 @@ def sweep_and_settle(worker: CeleryWorker, broker_url: str | None = None) -> Non
     wait_until(
         lambda: sends_done(worker.log()) >= sends + queued, what="the sweep's senders to finish"
     )
+
+
+def confirmation_due(consultation) -> None:  # type: ignore[no-untyped-def]
+    """Ask for ``consultation``'s booking confirmation, due now, as the booking does."""
+    with transaction.atomic():
+        outbox_put(
+            kind="consultation.booked",
+            key=f"consultation:{consultation.pk}:booked:0",
+            about=consultation,
+            recipient=consultation.email,
+            params={"sequence": 0},
+        )
