@@ -8,14 +8,10 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import http.cookiejar
 import os
 import shutil
 import subprocess
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -169,40 +165,6 @@ PRODUCTION_ENV = {
     "SECURE_SSL_REDIRECT": "false",
     "EMAIL_URL": "dummymail://",
 }
-
-
-class _SecureCookiesOverPlainHTTP(http.cookiejar.DefaultCookiePolicy):
-    # Production marks its cookies Secure; here the proxy is the test itself.
-    def return_ok_secure(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return True
-
-
-class ProxiedVisitor:
-    """A visitor without JavaScript: cookies kept, redirects followed. Every request
-    answers ``(status, body)``; a broken connection raises, as it would for her."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        jar = http.cookiejar.CookieJar(policy=_SecureCookiesOverPlainHTTP())
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-
-    def get(self, path: str) -> tuple[int, str]:
-        return self._open(urllib.request.Request(f"{self.base}{path}"))  # noqa: S310  (the test's own server)
-
-    def post(self, path: str, data: dict[str, str]) -> tuple[int, str]:
-        request = urllib.request.Request(  # noqa: S310  (the test's own server)
-            f"{self.base}{path}",
-            data=urllib.parse.urlencode(data).encode(),
-            headers={"Referer": f"{self.base}{path}"},
-        )
-        return self._open(request)
-
-    def _open(self, request: urllib.request.Request) -> tuple[int, str]:
-        try:
-            with self.opener.open(request, timeout=90) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
 
 
 # --- A user the file system's modes bind ---------------------------------------------

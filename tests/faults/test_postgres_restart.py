@@ -26,9 +26,9 @@ import pytest
 from practice import identity
 from practice.identity import practice_profile_forget
 from tests.factories import WeeklyHoursFactory
-from tests.faults.support import PRODUCTION_ENV, ProxiedVisitor
+from tests.faults.support import PRODUCTION_ENV
 from tests.support.booking import booking_answers
-from tests.support.server import hidden
+from tests.support.server import Visitor, hidden
 from tests.support.waiting import wait_until
 from tests.support.worker import database_url_for_current_test_db
 
@@ -102,7 +102,7 @@ class Booker:
     at a time nobody has taken yet."""
 
     def __init__(self, base: str) -> None:
-        self.visitor = ProxiedVisitor(base)
+        self.visitor = Visitor(base, production_cookies=True)
         self.taken: set[str] = set()
         self.page = ""
         self.count = 0
@@ -170,7 +170,8 @@ def test_postgres_restarted_under_load_shows_the_error_page_and_the_same_server_
     status, landed = booker.book()
     assert (status, "You are booked, Nora" in landed) == (200, True), landed[:2000]
 
-    pages, health = ProxiedVisitor(server.url), ProxiedVisitor(server.url)
+    pages = Visitor(server.url, production_cookies=True)
+    health = Visitor(server.url, production_cookies=True)
     load = Load()
     load.start(
         {
@@ -237,7 +238,7 @@ def test_postgres_restarted_under_load_shows_the_error_page_and_the_same_server_
     assert server.log().count("Booting worker") == 1, server.log()[-3000:]
     status, landed = Booker(server.url).book()
     assert (status, "You are booked, Nora" in landed) == (200, True), landed[:2000]
-    status, body = ProxiedVisitor(server.url).get("/healthz")
+    status, body = Visitor(server.url, production_cookies=True).get("/healthz")
     assert json.loads(body)["database"] == {"ok": True, "detail": "postgresql"}
     # No booking is half made: each has its appointment and both of its emails.
     with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as db:

@@ -198,10 +198,23 @@ def test_the_booking_page_lists_the_gates(admin_client_mfa, course):
 def test_a_proposed_time_edited_by_hand_opens_an_empty_booking_form(
     admin_client_mfa, course, start
 ):
-    response = admin_client_mfa.get(book_url(course) + f"?kind=integration&start={start}")
+    response = admin_client_mfa.get(book_url(course), {"kind": "integration", "start": start})
 
-    assert response.status_code == 200
-    assert 'name="day"' in response.content.decode()
+    form = response.context["form"]
+    assert (form["kind"].value(), form["day"].value(), form["at"].value()) == (
+        "integration",
+        None,
+        None,
+    )
+
+
+def test_a_proposed_time_fills_in_the_booking_form_in_practice_time(admin_client_mfa, course):
+    start = datetime(2027, 1, 6, 17, 30, tzinfo=UTC).isoformat()  # 9:30 AM in Los Angeles
+
+    response = admin_client_mfa.get(book_url(course), {"kind": "integration", "start": start})
+
+    form = response.context["form"]
+    assert (str(form["day"].value()), str(form["at"].value())) == ("2027-01-06", "09:30:00")
 
 
 # --- Starting through the admin (the session record's start form) -------------------------------

@@ -73,13 +73,26 @@ class AppServer:
             self.process = None
 
 
-class Visitor:
-    """A browser-less visitor with cookies: GET pages and post their forms."""
+class _SecureCookiesOverPlainHTTP(http.cookiejar.DefaultCookiePolicy):
+    # Production marks its cookies Secure; in front of a test server the
+    # proxy that would speak HTTPS is the test itself.
+    def return_ok_secure(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return True
 
-    def __init__(self, base: str) -> None:
+
+class Visitor:
+    """A browser-less visitor with cookies: GET pages and post their forms.
+
+    Every request answers ``(status, body)``; a broken connection raises, as
+    it would for her. ``production_cookies`` sends back cookies marked
+    Secure (production settings) over the test server's plain HTTP.
+    """
+
+    def __init__(self, base: str, *, production_cookies: bool = False) -> None:
         self.base = base
+        policy = _SecureCookiesOverPlainHTTP() if production_cookies else None
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar(policy=policy))
         )
 
     def get(self, path: str) -> tuple[int, str]:

@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Self
 
 from django.conf import settings
 
@@ -47,49 +48,37 @@ def app_process_environment(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-class CeleryWorker:
-    """A ``celery worker`` subprocess on the test database and broker."""
+class _CeleryProcess:
+    """A ``celery -A practice <command>`` subprocess, in a process group of its own,
+    logging to ``<log_dir>/<name>.log``."""
 
-    def __init__(
-        self,
-        *,
-        env: dict[str, str] | None = None,
-        concurrency: int = 2,
-        log_dir: Path | None = None,
-    ) -> None:
+    command = ""
+    ready_line = ""
+
+    def __init__(self, *, env: dict[str, str] | None, log_dir: Path | None, prefix: str) -> None:
         self.extra_env = env or {}
-        self.concurrency = concurrency
         self.process: subprocess.Popen[bytes] | None = None
-        self.name = f"test-{uuid.uuid4().hex[:8]}"
-        self.log_path = (log_dir or Path(settings.VAR_DIR)) / f"{self.name}.log"
+        self.name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        self.directory = log_dir or Path(settings.VAR_DIR)
+        self.log_path = self.directory / f"{self.name}.log"
 
     def environment(self) -> dict[str, str]:
         return app_process_environment(self.extra_env)
 
-    def start(self, *, wait: bool = True) -> CeleryWorker:
+    def arguments(self) -> list[str]:
+        return []
+
+    def start(self, *, wait: bool = True) -> Self:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "practice",
-                "worker",
-                "--loglevel=INFO",
-                f"--concurrency={self.concurrency}",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"{self.name}@%h",
-            ],
+            [sys.executable, "-m", "celery", "-A", "practice", self.command, *self.arguments()],
             cwd=ROOT,
             env=self.environment(),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        log.close()
         if wait:
             self.wait_until_ready()
         return self
@@ -98,11 +87,11 @@ class CeleryWorker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"worker exited early:\n{self.log()}")
-            if "ready." in self.log():
+                raise RuntimeError(f"{self.command} exited early:\n{self.log()}")
+            if self.ready_line in self.log():
                 return
             time.sleep(0.2)
-        raise TimeoutError(f"worker did not start:\n{self.log()}")
+        raise TimeoutError(f"{self.command} did not start:\n{self.log()}")
 
     def log(self) -> str:
         try:
@@ -111,7 +100,7 @@ class CeleryWorker:
             return ""
 
     def kill(self) -> None:
-        """SIGKILL the whole worker (main process and pool children) at once."""
+        """SIGKILL the whole process group (main process and pool children) at once."""
         if self.process is None:
             return
         try:
@@ -132,56 +121,50 @@ class CeleryWorker:
         self.process = None
 
 
-class CeleryBeat:
+class CeleryWorker(_CeleryProcess):
+    """A ``celery worker`` subprocess on the test database and broker."""
+
+    command = "worker"
+    ready_line = "ready."
+
+    def __init__(
+        self,
+        *,
+        env: dict[str, str] | None = None,
+        concurrency: int = 2,
+        log_dir: Path | None = None,
+    ) -> None:
+        super().__init__(env=env, log_dir=log_dir, prefix="test")
+        self.concurrency = concurrency
+
+    def arguments(self) -> list[str]:
+        return [
+            "--loglevel=INFO",
+            f"--concurrency={self.concurrency}",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"{self.name}@%h",
+        ]
+
+
+class CeleryBeat(_CeleryProcess):
     """A ``celery beat`` subprocess with a schedule file of its own.
 
     Beat only queues tasks by name at their times; what it sends lands in the
     broker of ``REDIS_URL`` (the environment's), for any worker there to run.
     """
 
+    command = "beat"
+    ready_line = "beat: Starting"
+
     def __init__(self, *, env: dict[str, str] | None = None, log_dir: Path | None = None) -> None:
-        self.extra_env = env or {}
-        self.process: subprocess.Popen[bytes] | None = None
-        self.name = f"beat-{uuid.uuid4().hex[:8]}"
-        directory = log_dir or Path(settings.VAR_DIR)
-        self.log_path = directory / f"{self.name}.log"
-        self.schedule_path = directory / f"{self.name}-schedule"
+        super().__init__(env=env, log_dir=log_dir, prefix="beat")
+        self.schedule_path = self.directory / f"{self.name}-schedule"
 
-    def start(self, *, wait: bool = True) -> CeleryBeat:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "practice",
-                "beat",
-                "--loglevel=INFO",
-                f"--schedule={self.schedule_path}",
-                "--max-interval=1",
-            ],
-            cwd=ROOT,
-            env=app_process_environment(self.extra_env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        if wait:
-            deadline = time.monotonic() + 60
-            while "beat: Starting" not in self.log():
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"beat exited early:\n{self.log()}")
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"beat did not start:\n{self.log()}")
-                time.sleep(0.2)
-        return self
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
+    def arguments(self) -> list[str]:
+        return ["--loglevel=INFO", f"--schedule={self.schedule_path}", "--max-interval=1"]
 
     def sent(self, task: str) -> int:
         """How many times beat has queued ``task`` (read from its log)."""
@@ -190,16 +173,3 @@ class CeleryBeat:
             for line in self.log().splitlines()
             if "Sending due task" in line and f"({task})" in line
         )
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
