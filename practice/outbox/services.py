@@ -49,6 +49,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from practice.prepared import prepared_cursor
 from practice.queue import enqueue
 
 from .claim import claim_sql
@@ -117,8 +118,11 @@ def outbox_put_after_insert(
     For the hottest write of all, a sign-up from a new address: on PostgreSQL
     both rows go in one statement (a data-modifying ``WITH``), so the change
     and its email cost one round trip and one durable commit, and are still
-    one transaction. ``key`` holds ``{id}`` where the new row's id goes.
-    Elsewhere (SQLite) the same two writes run in a transaction.
+    one transaction, and the statement is prepared once per connection
+    (``practice/prepared.py``), so ``insert_sql`` must be the same text every
+    time, its values in ``insert_params``. ``key`` holds ``{id}`` where the
+    new row's id goes. Elsewhere (SQLite) the same two writes run in a
+    transaction.
     """
     if kind_named(kind) is None:
         raise ValueError(f"no email kind {kind!r} is registered")
@@ -143,7 +147,7 @@ def outbox_put_after_insert(
         params or {}, connection
     )
     prefix, _, suffix = key.partition("{id}")
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"WITH inserted AS ({insert_sql}) "  # noqa: S608  (table and column names from the models)
             f"INSERT INTO {OutboxMessage._meta.db_table} (kind, idempotency_key, object_type, "

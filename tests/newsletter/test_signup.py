@@ -13,6 +13,7 @@ from newsletter.consent import (
     SUCCESS_MESSAGE,
 )
 from newsletter.models import Subscriber
+from practice.outbox.models import OutboxMessage
 from tests.newsletter.conftest import visible_text, without_csrf
 from tests.newsletter.factories import SubscriberFactory
 from tests.support.reports import post_and_report
@@ -95,6 +96,24 @@ def test_signup_queues_the_confirmation_email(
 
     assert [m.to for m in mail.outbox] == [["ada@example.com"]]
     assert mail.outbox[0].subject == "Confirm your subscription"
+
+
+def test_a_new_address_is_one_prepared_statement(csrf_post, django_assert_num_queries):
+    """The reader and her confirmation's outbox row are written by one statement,
+    prepared on the connection by the first sign-up and reused by the next."""
+    from django.db import connection
+
+    csrf_post("/newsletter/", {"email": "first@example.com"})
+    with django_assert_num_queries(1) as captured:
+        csrf_post("/newsletter/", {"email": "second@example.com"}, HTTP_ACCEPT="application/json")
+    [statement] = [query["sql"] for query in captured.captured_queries]
+    assert statement.startswith("WITH inserted AS (INSERT INTO newsletter_subscriber")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert len([text for text in prepared if "WITH inserted AS" in text]) == 1
+    assert Subscriber.objects.filter(email__endswith="@example.com").count() == 2
+    assert OutboxMessage.objects.filter(kind="newsletter.confirm").count() == 2
 
 
 def test_signup_in_place_answers_json(csrf_post):
