@@ -20,3 +20,8 @@ class KapSessionsConfig(AppConfig):
         from . import privacy
 
         del privacy
+        # Her portal home's kept reads go out of date on every save or delete
+        # of a row it shows (services/portal_cache.py).
+        from .services.portal_cache import connect_signals
+
+        connect_signals()

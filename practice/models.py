@@ -315,11 +315,14 @@ class AuditEvent(models.Model):
 
     ``object_repr`` is a name and id only: the log must never copy clinical
     content. Who and whose are plain ids, not foreign keys, so deleting a user
-    or purging a client never needs to touch a row (on PostgreSQL a trigger
-    refuses every UPDATE and DELETE, ``0009_audit_append_only``). Each row
-    carries the SHA-256 of its content and of the previous row's hash, so
+    or purging a client never needs to touch a row. Rows are written only by
+    ``practice.services.audit_record``, unsealed; the sealer
+    (``practice.audit.audit_seal``) then gives each its ``chain_position`` and
+    the SHA-256 of its content and of the previous row's hash, so
     ``practice.audit.audit_verify`` names the first altered, removed or
-    reordered row; rows are written only by ``practice.services.audit_record``.
+    reordered row. On PostgreSQL a trigger refuses every DELETE and every
+    UPDATE but that one sealing of an unsealed row
+    (``0010_audit_sealed_off_the_request``).
     """
 
     class Action(models.TextChoices):
@@ -348,11 +351,32 @@ class AuditEvent(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.OK)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # The row's place in the chain, given when it is sealed (empty until then):
+    # rows commit out of id order, so the chain has an order of its own.
+    chain_position = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-at"]
         indexes = [
             models.Index(fields=["object_type", "object_id"], name="practice_audit_object_idx"),
+            # What the sealer looks for on every run: the few rows not sealed yet.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(chain_position__isnull=True),
+                name="practice_audit_unsealed_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chain_position"], name="practice_auditevent_chain_position_unique"
+            ),
+            # Sealed whole or not at all: a position always comes with a hash,
+            # and a row waiting for the sealer carries neither hash.
+            models.CheckConstraint(
+                condition=models.Q(chain_position__isnull=True, hash="", prev_hash="")
+                | (models.Q(chain_position__isnull=False) & ~models.Q(hash="")),
+                name="practice_auditevent_sealed_whole",
+            ),
         ]
 
     def __str__(self) -> str:

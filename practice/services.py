@@ -8,7 +8,7 @@ from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .audit import CHAIN_FIELDS, audit_chain_lock, audit_chain_tail, audit_event_hash
+from .audit import audit_event_insert, audit_seal_wake
 from .client_address import client_ip
 from .models import AuditEvent, Client, WorkerHeartbeat
 
@@ -33,9 +33,10 @@ def audit_record(
     that is not hers names the model class as ``obj``, the id that was asked
     for as ``object_id``, and its ``outcome``.
 
-    Side effects: one ``AuditEvent``, sealed onto the hash chain
-    (``practice.audit``) under the chain's lock, which is held until the
-    caller's transaction ends.
+    Side effects: one ``AuditEvent``, inserted unsealed (one statement, in
+    the caller's transaction if there is one: the line stands or falls with
+    it), and after commit the sealer's doorbell (``practice.audit``), which
+    seals it onto the hash chain off the request.
     """
     if client is None and isinstance(obj, Client):
         client = obj
@@ -54,12 +55,8 @@ def audit_record(
         event.ip_address = client_ip(request)
         event.user_agent = request.headers.get("user-agent", "")[:300]
         event.path = request.path[:300]
-    # No savepoint: inside the caller's transaction the line stands or falls with it.
-    with transaction.atomic(savepoint=False):
-        audit_chain_lock()
-        event.prev_hash = audit_chain_tail()
-        event.hash = audit_event_hash({name: getattr(event, name) for name in CHAIN_FIELDS})
-        event.save(force_insert=True)
+    audit_event_insert(event)
+    transaction.on_commit(audit_seal_wake)
     return event
 
 

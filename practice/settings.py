@@ -308,6 +308,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # The therapist's morning agenda: plans the next one (one row per day,
     # by its key), so every few minutes is safe and a missed run costs nothing.
     "kap-agenda-plan": {"task": "kap_sessions.agenda_plan", "schedule": KAP_AGENDA_PLAN_SECONDS},
+    # The audit lines written since the last run sealed onto the hash chain
+    # (practice/audit.py): each line rings for its own sealing after commit,
+    # and this picks up whatever a lost or coalesced ring left behind.
+    "practice-seal-audit": {"task": "practice.audit_seal", "schedule": 10.0},
     # The audit trail's hash chain checked end to end (practice/audit.py);
     # the result shows on Today, which warns when no check ran for two days.
     "practice-verify-audit": {"task": "practice.verify_audit", "schedule": 24 * 3600.0},

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.core.cache import cache
 
-from .audit import audit_check_record
+from .audit import audit_check_record, audit_seal
 from .privacy import retention_purge
 from .services import worker_heartbeat_record
 
@@ -26,5 +26,16 @@ def purge_expired() -> int:
 
 @shared_task(name="practice.verify_audit")
 def verify_audit() -> bool:
-    """Check the audit trail's hash chain and keep the result for Today; whether it holds."""
+    """Seal what waits, check the audit trail's hash chain and keep the result for Today;
+    whether it holds."""
     return audit_check_record().ok
+
+
+@shared_task(name="practice.audit_seal")
+def seal_audit() -> int:
+    """Seal the audit lines written since the last run onto the hash chain; how many.
+
+    Queued after each audit line commits (``practice.audit.audit_seal_wake``)
+    and by beat every few seconds.
+    """
+    return audit_seal()

@@ -138,3 +138,7 @@ __all__ += [
 from .billing import estimate_share, superbill_prefill_lines  # noqa: E402
 
 __all__ += ["estimate_share", "superbill_prefill_lines"]
+
+from .portal_cache import portal_changed, portal_reads  # noqa: E402
+
+__all__ += ["portal_changed", "portal_reads"]

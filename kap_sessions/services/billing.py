@@ -22,6 +22,7 @@ from practice.outbox.services import outbox_put
 from practice.services import audit_record
 
 from ..models import CourseSession, GoodFaithEstimate, Superbill, SuperbillLine
+from .portal_cache import portal_changed
 
 __all__ = ["ESTIMATE_READY_KIND", "estimate_share", "superbill_prefill_lines"]
 
@@ -51,7 +52,8 @@ def superbill_prefill_lines(*, superbill: Superbill, actor: User | None = None) 
     Raises ``ValidationError`` when the superbill names no course.
 
     Side effects: inserts the lines; appends a "changed" line to the audit
-    log for the superbill and its client (when anything was added).
+    log for the superbill and its client, and out-dates her portal home's
+    kept reads (``bulk_create`` sends no signal), when anything was added.
     """
     superbill = Superbill.objects.select_for_update().get(pk=superbill.pk)
     if superbill.course_id is None:
@@ -81,6 +83,7 @@ def superbill_prefill_lines(*, superbill: Superbill, actor: User | None = None) 
     ]
     if lines:
         SuperbillLine.objects.bulk_create(lines)
+        portal_changed(client_id=superbill.client_id)
         audit_record(
             actor=actor, action=AuditEvent.Action.CHANGE, obj=superbill, client=superbill.client
         )

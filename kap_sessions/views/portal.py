@@ -5,6 +5,11 @@ one next step first, then her appointments (in her own time zone), her
 documents and her details. Every view is behind ``portal_client_required``
 and reads only what belongs to ``request.client``; each page costs a fixed
 number of queries, however many appointments or documents she has.
+
+The home's reads (her to-do list, appointments, documents and paperwork) are
+kept in the process between her views and out-dated by any change of hers
+(``kap_sessions.services.portal_cache``): a repeated view costs her session,
+her record and the audit line only. Her record itself is read on every view.
 """
 
 from __future__ import annotations
@@ -31,9 +36,10 @@ from practice.identity import practice_profile
 from practice.models import Appointment, AppointmentKind, AuditEvent, Client
 from practice.services import audit_record
 
-from ..services.portal import PROFILE_FIELDS, client_profile_update, portal_todo
+from ..services.portal import PROFILE_FIELDS, PortalTodo, client_profile_update, portal_todo
+from ..services.portal_cache import portal_reads
 from .access import PortalRequest, audits_itself, her_object_or_404, portal_client_required
-from .paperwork import portal_paperwork
+from .paperwork import PaperworkItem, portal_paperwork
 
 
 def her_time(moment: datetime, zone: ZoneInfo) -> str:
@@ -54,11 +60,10 @@ class UpcomingAppointment:
     calendar_url: str
 
 
-def _upcoming(client: Client, zone: ZoneInfo) -> list[UpcomingAppointment]:
+def _upcoming(appointments: tuple[Appointment, ...], zone: ZoneInfo) -> list[UpcomingAppointment]:
+    """Her booked appointments still ahead, as her home lists them (in her zone)."""
     room_url = practice_profile().video_room_url
-    appointments = Appointment.objects.filter(
-        client=client, status=Appointment.Status.BOOKED, start__gt=timezone.now()
-    ).order_by("start")
+    now = timezone.now()
     return [
         UpcomingAppointment(
             appointment=appointment,
@@ -70,7 +75,33 @@ def _upcoming(client: Client, zone: ZoneInfo) -> list[UpcomingAppointment]:
             calendar_url=reverse("kap_sessions:portal_appointment_ics", args=[appointment.pk]),
         )
         for appointment in appointments
+        # Read up to a minute earlier (portal_reads): one may have started since.
+        if appointment.start > now
     ]
+
+
+@dataclass(frozen=True)
+class HomeReads:
+    """What her home reads from the database, kept between views (``portal_reads``)."""
+
+    todos: tuple[PortalTodo, ...]
+    appointments: tuple[Appointment, ...]
+    documents: tuple[ClientDocument, ...]
+    paperwork: tuple[PaperworkItem, ...]
+
+
+def _home_reads(client: Client) -> HomeReads:
+    """Her to-do list, booked appointments ahead, documents and paperwork (eight queries)."""
+    return HomeReads(
+        todos=tuple(portal_todo(client)),
+        appointments=tuple(
+            Appointment.objects.filter(
+                client=client, status=Appointment.Status.BOOKED, start__gt=timezone.now()
+            ).order_by("start")
+        ),
+        documents=tuple(ClientDocument.objects.shown_to(client)),
+        paperwork=tuple(portal_paperwork(client)),
+    )
 
 
 @require_safe
@@ -78,8 +109,8 @@ def _upcoming(client: Client, zone: ZoneInfo) -> list[UpcomingAppointment]:
 def portal_home(request: PortalRequest) -> HttpResponse:
     client = request.client
     zone = client.zone_or(practice_profile().zone)
-    todos = portal_todo(client)
-    documents = list(ClientDocument.objects.shown_to(client))
+    reads = portal_reads(client, lambda: _home_reads(client))
+    todos = reads.todos
     return render(
         request,
         "kap_sessions/portal/home.html",
@@ -87,7 +118,7 @@ def portal_home(request: PortalRequest) -> HttpResponse:
             "client": client,
             "next_step": todos[0] if todos else None,
             "later_steps": todos[1:],
-            "appointments": _upcoming(client, zone),
+            "appointments": _upcoming(reads.appointments, zone),
             "zone_label": zone_label(zone.key),
             "documents": [
                 {
@@ -95,9 +126,9 @@ def portal_home(request: PortalRequest) -> HttpResponse:
                     "url": f"/portal/documents/{document.pk}/",
                     "added": her_time(document.created_at, zone).split(" at ")[0],
                 }
-                for document in documents
+                for document in reads.documents
             ],
-            "paperwork": portal_paperwork(client),
+            "paperwork": reads.paperwork,
         },
     )
 

@@ -13,12 +13,17 @@ from urllib.parse import urlparse
 
 import pytest
 import time_machine
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
 from kap_sessions.models import ConsentDocument, ConsentKind, ScreeningStatus
+from kap_sessions.services import superbill_prefill_lines
 from kap_sessions.services.portal import client_profile_update, portal_todo
+from kap_sessions.services.portal_cache import portal_changed
+from kap_sessions.views.access import portal_client
 from practice.discretion import discretion_words_in
 from practice.invitations import client_invite
 from practice.models import Appointment, AppointmentKind, AuditEvent, Client, MeetingMode
@@ -35,6 +40,11 @@ from tests.kap_sessions.factories import (
     ConsentSignatureFactory,
     IntakeFactory,
     ScreeningAssignmentFactory,
+)
+from tests.kap_sessions.factories_documents import (
+    SuperbillFactory,
+    SuperbillLineFactory,
+    completed_course,
 )
 from tests.support.layout import sideways_overflow
 
@@ -132,6 +142,24 @@ def test_a_login_without_a_client_record_gets_the_same_page(client, practice_pro
 
     assert response.status_code == 403
     assert "This login is not linked to a client record yet." in page_of(response)
+
+
+def test_each_portal_page_reads_her_whole_record_by_her_login(amara, beth):
+    def lookup(user):  # type: ignore[no-untyped-def]
+        request = RequestFactory().get("/portal/")
+        request.user = user
+        return portal_client(request)
+
+    def fields(record: Client | None) -> list[object]:
+        assert record is not None
+        return [getattr(record, f.attname) for f in Client._meta.concrete_fields]
+
+    found = lookup(amara.user)
+
+    assert fields(found) == fields(Client.objects.get(pk=amara.pk))
+    assert lookup(beth.user) == beth
+    assert lookup(UserFactory()) is None
+    assert lookup(AnonymousUser()) is None
 
 
 # --- Home --------------------------------------------------------------------------------
@@ -461,12 +489,17 @@ def test_the_profile_service_writes_profile_fields_only(amara):
 # --- Query budgets ------------------------------------------------------------------------
 
 
-def queries_for(client, path: str) -> int:  # type: ignore[no-untyped-def]
+def queries_for(client, path: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """The queries of a view just after her records changed, and of the view after it."""
     client.get(path)  # warm the per-process caches (the practice's profile)
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(path)
-    assert response.status_code == 200
-    return len(captured)
+    portal_changed(client_id=None)
+    counts = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path)
+        assert response.status_code == 200
+        counts.append(len(captured))
+    return counts[0], counts[1]
 
 
 @pytest.mark.parametrize("path", PORTAL_PATHS)
@@ -485,9 +518,138 @@ def test_a_portal_page_costs_the_same_however_many_appointments_and_documents(
     many = queries_for(portal, path)
 
     assert few == many
+    first, again = many
     # 12, one for her course summary, superbills and estimates (issue 11) and
-    # three for her own view's audit line (the chain's lock, its tail, the insert).
-    assert many <= 16
+    # one for her own view's audit line (an insert: it is sealed off the request).
+    assert first <= 14
+    # The home's reads are kept until something of hers changes: her session,
+    # user and record, the audit line and the session's save remain.
+    assert again <= 7
+
+
+# --- Her home's reads, kept between views --------------------------------------------------
+
+
+def home_queries(portal) -> int:  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as captured:
+        response = portal.get("/portal/")
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_home_keeps_its_reads_until_something_of_hers_changes(now, portal, amara, beth):
+    portal.get("/portal/")
+    kept = home_queries(portal)
+    session(client=beth, start=TUESDAY_NOON_IN_NEW_YORK + timedelta(days=1))  # not hers
+    still_kept = home_queries(portal)
+    appointment = session(client=amara, start=TUESDAY_NOON_IN_NEW_YORK)
+    after_booking = page_of(portal.get("/portal/"))
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.save()
+    after_cancelling = page_of(portal.get("/portal/"))
+
+    assert kept == still_kept
+    assert after_booking.count("Add to my calendar") == 1
+    assert after_cancelling.count("Add to my calendar") == 0
+
+
+def make_change(change: str, amara: Client, letter, kap) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Change one thing her home shows; return what must appear and what must go ("" for none)."""
+    if change == "document":
+        ClientDocumentFactory(client=amara, title="Referral letter")
+        return "Referral letter", ""
+    if change == "deleted_document":
+        letter.delete()
+        return "", "Welcome letter"
+    if change == "questionnaire":
+        ScreeningAssignmentFactory(client=amara, instrument="epds")
+        return 'href="/portal/questionnaires/epds/"', ""
+    if change == "intake":
+        IntakeFactory(client=amara)
+        return "0 of 8 parts done", "8 short parts"
+    if change == "signature":
+        ConsentSignatureFactory(client=amara, document=kap)
+        return "", f'href="/portal/consents/{kap.pk}/"'
+    if change == "new_consent_version":
+        newer = ConsentDocumentFactory(kind=ConsentKind.KAP_INFORMED_CONSENT, version=2)
+        return f'href="/portal/consents/{newer.pk}/"', f'href="/portal/consents/{kap.pk}/"'
+    if change == "support_person_named":
+        release = ConsentDocumentFactory(kind=ConsentKind.RELEASE_SUPPORT_PERSON, version=1)
+        link = f'href="/portal/consents/{release.pk}/"'
+        client_profile_update(
+            client=amara, actor=amara.user, changes={"support_person_name": "Sam"}
+        )
+        return link, ""
+    raise AssertionError(change)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "document",
+        "deleted_document",
+        "questionnaire",
+        "intake",
+        "signature",
+        "new_consent_version",
+        "support_person_named",
+    ],
+)
+def test_home_shows_each_kind_of_change_on_the_next_view(
+    now, portal, amara, no_consent_documents, change
+):
+    letter = ClientDocumentFactory(client=amara, title="Welcome letter")
+    kap = ConsentDocumentFactory(kind=ConsentKind.KAP_INFORMED_CONSENT, version=1)
+    portal.get("/portal/")
+    before = page_of(portal.get("/portal/"))  # from the kept reads
+
+    appears, goes = make_change(change, amara, letter, kap)
+    after = page_of(portal.get("/portal/"))
+
+    if appears:
+        assert (appears in before, appears in after) == (False, True)
+    if goes:
+        assert (goes in before, goes in after) == (True, False)
+
+
+def test_home_drops_an_appointment_once_it_has_started(now, portal, amara):
+    session(client=amara, start=NOW + timedelta(minutes=30))
+    before = page_of(portal.get("/portal/"))
+    with time_machine.travel(NOW + timedelta(minutes=31), tick=False):
+        after = page_of(portal.get("/portal/"))
+
+    assert before.count("Add to my calendar") == 1
+    assert after.count("Add to my calendar") == 0
+
+
+def test_home_reads_the_database_every_time_while_the_cache_is_away(settings, now, portal, amara):
+    settings.CACHES = {"default": {"BACKEND": "tests.support.caches.SilentlyDownCache"}}
+    portal.get("/portal/")
+
+    first = home_queries(portal)
+    ClientDocumentFactory(client=amara, title="Referral letter")
+    again = home_queries(portal)
+    page = page_of(portal.get("/portal/"))
+
+    assert first == again
+    assert first >= 14
+    assert "Referral letter" in page
+
+
+def test_lines_added_at_once_to_a_superbill_take_it_off_her_home_until_coded(
+    portal, amara, therapist
+):
+    course = completed_course(client=amara)
+    superbill = SuperbillFactory(client=amara, course=course, visible_to_client=True)
+    SuperbillLineFactory(superbill=superbill, code="90837")
+    shown = page_of(portal.get("/portal/"))
+
+    # Lines from the course come with no code (bulk_create: no signal is sent).
+    superbill_prefill_lines(superbill=superbill, actor=therapist)
+    waiting = page_of(portal.get("/portal/"))
+
+    link = f'href="/portal/paperwork/superbills/{superbill.pk}/"'
+    assert (link in shown, link in waiting) == (True, False)
 
 
 # --- In Chromium, at a phone's size ------------------------------------------------------

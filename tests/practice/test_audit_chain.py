@@ -1,4 +1,9 @@
-"""The audit trail holds: the database refuses edits, the chain names what was tampered with."""
+"""The audit trail holds: the database refuses edits, the chain names what was tampered with.
+
+Lines are written unsealed during a request and sealed onto the chain by the
+sealer (``practice.audit_seal``) seconds later; the tampering tests start
+from sealed lines, as an intruder would find them.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,18 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 from django.urls import reverse
 
-from practice.audit import audit_check_record, audit_verify
+from practice import audit
+from practice.audit import (
+    UNSEALED_MAX_AGE,
+    AuditCheck,
+    audit_check_record,
+    audit_seal,
+    audit_verify,
+)
+from practice.celery import app as celery_app
 from practice.models import AuditCheckResult, AuditEvent, Client
 from practice.services import audit_record
+from practice.tasks import seal_audit
 from tests.conftest import enrol_totp
 from tests.factories import (
     AppointmentFactory,
@@ -50,6 +64,7 @@ def trigger_disabled() -> Iterator[None]:
 
 
 def record_views(count: int) -> list[AuditEvent]:
+    """``count`` views of one client's record by the therapist, as a request writes them."""
     staff: Any = StaffFactory()
     client: Any = ClientFactory()
     return [
@@ -57,17 +72,111 @@ def record_views(count: int) -> list[AuditEvent]:
     ]
 
 
-def test_a_fresh_trail_verifies():
-    events = record_views(3)
+def sealed_views(count: int) -> list[AuditEvent]:
+    """The same views once the sealer has run, read back from the table."""
+    events = record_views(count)
+    audit_seal()
+    return [AuditEvent.objects.get(pk=event.pk) for event in events]
 
-    assert audit_verify().ok is True
-    assert audit_verify().checked == 3
-    assert events[1].prev_hash == events[0].hash
-    assert len(events[2].hash) == 64
+
+def chain() -> list[tuple[int, int | None, bool]]:
+    """Each row's id, position and whether it chains to the row before it, in chain order."""
+    rows = AuditEvent.objects.order_by("chain_position", "id").values_list(
+        "id", "chain_position", "prev_hash", "hash"
+    )
+    previous_hash = ""
+    found = []
+    for event_id, position, prev_hash, hash_ in rows:
+        found.append((event_id, position, position is not None and prev_hash == previous_hash))
+        previous_hash = hash_
+    return found
+
+
+def test_a_line_is_written_unsealed_and_the_check_seals_it_first():
+    events = record_views(3)
+    written = [(e.chain_position, e.prev_hash, e.hash) for e in AuditEvent.objects.order_by("id")]
+
+    check = audit_verify()
+
+    assert written == [(None, "", "")] * 3
+    assert check == AuditCheck(ok=True, checked=3)
+    assert chain() == [(events[0].pk, 1, True), (events[1].pk, 2, True), (events[2].pk, 3, True)]
+    assert [len(e.hash) for e in AuditEvent.objects.all()] == [64, 64, 64]
+
+
+def test_the_seal_task_seals_what_is_waiting_and_nothing_twice():
+    first, second = record_views(2)
+
+    sealed = seal_audit()
+    [third] = record_views(1)
+    again = seal_audit()
+
+    assert (sealed, again) == (2, 1)
+    assert chain() == [(first.pk, 1, True), (second.pk, 2, True), (third.pk, 3, True)]
+    assert audit_verify(seal=False) == AuditCheck(ok=True, checked=3)
+
+
+def test_beat_seals_every_ten_seconds(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["practice-seal-audit"]
+
+    assert entry == {"task": "practice.audit_seal", "schedule": 10.0}
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Run the jobs queued after commit in this process."""
+    before = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
+
+
+def test_a_line_rings_the_sealer_once_it_commits(
+    monkeypatch, eager_tasks, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(audit, "_last_wake", [float("-inf")])
+    with django_capture_on_commit_callbacks(execute=True):
+        [event] = record_views(1)
+        waiting = AuditEvent.objects.get(pk=event.pk).chain_position
+
+    assert waiting is None
+    assert AuditEvent.objects.get(pk=event.pk).chain_position == 1
+
+
+def test_a_burst_of_lines_rings_the_sealer_once_per_window(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    rung: list[str] = []
+    monkeypatch.setattr(audit, "enqueue", lambda name, **kwargs: rung.append(name) or True)
+    monkeypatch.setattr(audit, "_last_wake", [float("-inf")])
+    with django_capture_on_commit_callbacks(execute=True):
+        record_views(3)
+    monkeypatch.setattr(audit, "WAKE_COALESCE_SECONDS", 0.0)
+    with django_capture_on_commit_callbacks(execute=True):
+        record_views(1)
+
+    assert rung == ["practice.audit_seal", "practice.audit_seal"]
+
+
+def test_the_check_names_a_line_left_unsealed_too_long():
+    [event] = record_views(1)
+
+    soon = audit_verify(seal=False, now=event.at + UNSEALED_MAX_AGE - timedelta(seconds=1))
+    late = audit_verify(seal=False, now=event.at + UNSEALED_MAX_AGE + timedelta(seconds=1))
+
+    assert soon == AuditCheck(ok=True, checked=0)
+    assert late == AuditCheck(
+        ok=False,
+        checked=0,
+        first_bad_id=event.pk,
+        problem=f"Event #{event.pk} is still not sealed more than 10 minutes after it was "
+        "written: the sealer (practice.audit_seal) is not running.",
+    )
 
 
 def test_the_database_refuses_to_update_an_audit_row(postgres):
-    [event] = record_views(1)
+    [event] = sealed_views(1)
 
     refused = pytest.raises(DatabaseError, match="append-only")
     with refused, transaction.atomic(), connection.cursor() as cursor:
@@ -79,17 +188,54 @@ def test_the_database_refuses_to_update_an_audit_row(postgres):
 
 
 def test_the_database_refuses_to_delete_an_audit_row(postgres):
+    [sealed] = sealed_views(1)
     [event] = record_views(1)
 
-    refused = pytest.raises(DatabaseError, match="append-only")
-    with refused, transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM practice_auditevent WHERE id = %s", [event.pk])
+    for target in (event, sealed):  # waiting for the sealer, and sealed
+        refused = pytest.raises(DatabaseError, match="append-only")
+        with refused, transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM practice_auditevent WHERE id = %s", [target.pk])
 
-    assert list(AuditEvent.objects.values_list("id", flat=True)) == [event.pk]
+    assert sorted(AuditEvent.objects.values_list("id", flat=True)) == [sealed.pk, event.pk]
+
+
+SEAL = "UPDATE practice_auditevent SET chain_position = %s, prev_hash = %s, hash = %s"
+
+
+def refused_update(sql: str, params: list[Any]) -> None:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, params)
+
+
+def test_the_database_lets_only_the_sealing_of_an_unsealed_row_through(postgres):
+    [sealed] = sealed_views(1)
+    [waiting] = record_views(1)
+    before = list(AuditEvent.objects.order_by("id").values())
+
+    # A sealed row is never sealed again, moved, or given another predecessor.
+    refused_update(f"{SEAL} WHERE id = %s", [sealed.chain_position, "", "f" * 64, sealed.pk])
+    refused_update("UPDATE practice_auditevent SET chain_position = 7 WHERE id = %s", [sealed.pk])
+    refused_update("UPDATE practice_auditevent SET prev_hash = 'x' WHERE id = %s", [sealed.pk])
+    # A row waiting for the sealer: its content cannot change, not even along with its seal.
+    refused_update("UPDATE practice_auditevent SET path = '/x' WHERE id = %s", [waiting.pk])
+    refused_update(f"{SEAL}, object_id = '0' WHERE id = %s", [2, sealed.hash, "e" * 64, waiting.pk])
+    # A seal needs a position and a hash.
+    refused_update(f"{SEAL} WHERE id = %s", [None, sealed.hash, "e" * 64, waiting.pk])
+    unchanged = list(AuditEvent.objects.order_by("id").values())
+    with connection.cursor() as cursor:
+        cursor.execute(f"{SEAL} WHERE id = %s", [2, sealed.hash, "e" * 64, waiting.pk])
+
+    assert unchanged == before
+    assert AuditEvent.objects.get(pk=waiting.pk).chain_position == 2
+    refused_update(f"{SEAL} WHERE id = %s", [2, sealed.hash, "d" * 64, waiting.pk])
 
 
 def test_the_check_names_the_altered_event(postgres):
-    first, second, third = record_views(3)
+    first, second, third = sealed_views(3)
     with trigger_disabled(), connection.cursor() as cursor:
         cursor.execute("UPDATE practice_auditevent SET actor_id = NULL WHERE id = %s", [second.pk])
 
@@ -102,7 +248,7 @@ def test_the_check_names_the_altered_event(postgres):
 
 
 def test_the_check_names_the_event_after_a_removed_one(postgres):
-    first, second, third = record_views(3)
+    first, second, third = sealed_views(3)
     with trigger_disabled(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM practice_auditevent WHERE id = %s", [second.pk])
 
@@ -115,18 +261,18 @@ def test_the_check_names_the_event_after_a_removed_one(postgres):
 
 
 def test_the_check_names_a_reordered_pair(postgres):
-    first, second, third = record_views(3)
-    swap = "UPDATE practice_auditevent SET id = %s WHERE id = %s"
+    first, second, third = sealed_views(3)
+    move = "UPDATE practice_auditevent SET chain_position = %s WHERE id = %s"
     with trigger_disabled(), connection.cursor() as cursor:
-        cursor.execute(swap, [-1, first.pk])
-        cursor.execute(swap, [first.pk, second.pk])
-        cursor.execute(swap, [second.pk, -1])
+        cursor.execute(move, [1000, first.pk])
+        cursor.execute(move, [first.chain_position, second.pk])
+        cursor.execute(move, [second.chain_position, first.pk])
 
     check = audit_verify()
 
-    assert (check.ok, check.first_bad_id) == (False, first.pk)
+    assert (check.ok, check.first_bad_id) == (False, second.pk)
     assert check.problem == (
-        f"Event #{first.pk} is out of order: it follows event #{second.pk}, "
+        f"Event #{second.pk} is out of order: it follows event #{first.pk}, "
         f"which now comes after it."
     )
 
@@ -149,34 +295,71 @@ def test_verify_audit_exits_with_1_naming_the_event(postgres, capsys):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_appends_keep_one_valid_chain(postgres):
+def test_concurrent_writers_and_sealers_keep_one_valid_chain(postgres):
     staff = StaffFactory()
     client = ClientFactory()
     writers, each = 6, 5
     start = threading.Barrier(writers)
     failures: list[BaseException] = []
 
-    def write() -> None:
+    def write_and_seal() -> None:
         try:
             start.wait()
             for _ in range(each):
                 with transaction.atomic(durable=True):
                     audit_record(actor=staff, action=AuditEvent.Action.VIEW, obj=client)
+                audit_seal()  # as the job the line rang for would, in another worker
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             failures.append(error)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=write) for _ in range(writers)]
+    threads = [threading.Thread(target=write_and_seal) for _ in range(writers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
 
     assert failures == []
-    assert audit_verify() == audit_verify().__class__(ok=True, checked=writers * each)
-    hashes = list(AuditEvent.objects.order_by("id").values_list("prev_hash", flat=True))
-    assert len(set(hashes)) == writers * each  # no two rows chained onto the same one
+    assert audit_verify(seal=False) == AuditCheck(ok=True, checked=writers * each)
+    rows = chain()
+    assert [position for _, position, _ in rows] == list(range(1, writers * each + 1))
+    assert all(chained for _, _, chained in rows)
+    hashes = list(AuditEvent.objects.values_list("prev_hash", flat=True))
+    assert len(set(hashes)) == writers * each  # no two rows sealed onto the same one
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_line_that_commits_after_a_later_one_is_sealed_after_it(postgres):
+    staff = StaffFactory()
+    client = ClientFactory()
+    written = threading.Event()
+    sealed_meanwhile = threading.Event()
+    early: list[AuditEvent] = []
+
+    def long_request() -> None:
+        try:
+            with transaction.atomic(durable=True):
+                early.append(audit_record(actor=staff, action=AuditEvent.Action.VIEW, obj=client))
+                written.set()
+                sealed_meanwhile.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=long_request)
+    thread.start()
+    assert written.wait(timeout=30)
+    later = audit_record(actor=staff, action=AuditEvent.Action.VIEW, obj=client)
+    first_run = audit_seal()
+    sealed_meanwhile.set()
+    thread.join()
+    second_run = audit_seal()
+
+    [earlier] = early
+    assert earlier.pk < later.pk
+    assert (first_run, second_run) == (1, 1)
+    assert chain() == [(later.pk, 1, True), (earlier.pk, 2, True)]
+    assert audit_verify(seal=False) == AuditCheck(ok=True, checked=2)
 
 
 def test_deleting_a_user_and_her_record_leaves_the_ids(postgres):

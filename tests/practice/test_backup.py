@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from practice.audit import audit_seal
 from practice.backups import (
     CHUNK_SIZE,
     BackupError,
@@ -56,6 +57,7 @@ def practice_records(therapist) -> list[Client]:  # type: ignore[no-untyped-def]
     ]
     for client in clients:
         audit_record(actor=therapist, action=AuditEvent.Action.VIEW, obj=client)
+    audit_seal()  # as the sealer leaves them, seconds after the views
     return clients
 
 
