@@ -10,10 +10,12 @@ sets senders to work on whatever is due: reminders at their time, retries,
 and whatever a lost doorbell (Redis flushed or stopped, a worker killed) left
 behind.
 
-**Sending.** :func:`outbox_send_due` claims one due row at a time
-(``claim.py``: row lock, skip locked), asks the row's kind to build the email
-from the ids (``kinds.py``; ``None`` voids the row: what it was about no
-longer stands), sends it, and stamps the row sent in the same transaction.
+**Sending.** :func:`outbox_send_due` claims one due row at a time and
+stamps it sent in the same statement (``claim.py``: row lock, skip locked),
+asks the row's kind to build the email from the ids (``kinds.py``; ``None``
+voids the row: what it was about no longer stands), sends it, and commits
+once the mail server has accepted it: until then the stamp is a promise no
+one else can see.
 
 **The guarantee.** A worker killed (or a database lost) at any point before
 that commit leaves the row pending and unlocked; the next sweep sends it. So
@@ -302,20 +304,33 @@ _CONNECTION_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, 
 
 
 def _claim_statement() -> str:
-    table = OutboxMessage._meta.db_table
+    """Claim the next due row and stamp it sent, in one statement.
+
+    The shared row claim (``claim.py``) picks and locks the row; the UPDATE
+    around it stamps it ``sent`` at once, so a message costs one statement
+    fewer than a claim followed by a stamp. The stamp is only a promise until
+    the transaction commits, which happens after the mail server accepted the
+    message (or never: a rollback leaves the row pending as it was). A row
+    the kind voids is stamped again before the commit.
+    """
+    table = f'"{OutboxMessage._meta.db_table}"'
     columns = ", ".join(
         f'"{field.column}"' for field in OutboxMessage._meta.concrete_fields if field.column
     )
-    return claim_sql(
-        columns=columns,
-        source=f'"{table}"',
+    claim = claim_sql(
+        columns='"id"',
+        source=table,
         # After the last row this sender handled: rows behind it are done or
         # held by another sender, and starting there spares walking over
         # every row already sent (dead index entries until autovacuum). A row
         # given back for a retry is due later, so a later batch finds it.
         where="status = %s AND not_before <= %s AND (not_before, id) > (%s, %s)",
         order_by="not_before, id",
-        lock=f'"{table}"',
+        lock=table,
+    )
+    return (
+        f"UPDATE {table} SET status = %s, finished_at = %s "  # noqa: S608  (names from the model, values as parameters)
+        f"WHERE id = ({claim}) RETURNING {columns}"
     )
 
 
@@ -406,6 +421,8 @@ def _send_one(
                 OutboxMessage.objects.raw(
                     sql,
                     [
+                        OutboxMessage.Status.SENT,
+                        _db_datetime(timezone.now()),
                         OutboxMessage.Status.PENDING,
                         _db_datetime(moment),
                         _db_datetime(position.not_before),
@@ -416,6 +433,8 @@ def _send_one(
             if not claimed:
                 return None
             message = claimed[0]
+            # What stands until this transaction commits: the row as it was.
+            message.status, message.finished_at = OutboxMessage.Status.PENDING, None
             position.not_before, position.id = message.not_before, message.pk
             kind = kind_named(message.kind)
             if kind is None:
@@ -428,7 +447,8 @@ def _send_one(
             mailer.send(email)
             if kind.after_send is not None:
                 kind.after_send(message)
-            _finish(message, OutboxMessage.Status.SENT)
+            # Stamped by the claim; the commit below makes it true.
+            message.move_to(OutboxMessage.Status.SENT)
     except Exception as exc:
         if message is None:
             raise  # the claim itself failed: nothing to record
