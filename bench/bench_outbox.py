@@ -9,6 +9,7 @@ Redis, with the same number of messages:
 - the outbox: N waitlist-opening emails (a light transactional email, built
   from ids at send time like every outbox email), set going by beat's sweep.
 
+Each size runs twice, alternating, and the best run of each side counts.
 Reported: messages a second from the first to the last stamp, the ratio
 outbox / campaign (aim: 1.0 or more), and each worker process's peak
 resident memory (VmHWM), at two sizes, to show it stays flat.
@@ -35,6 +36,7 @@ from bench.common import (
 )
 
 SIZES = (2_000, 10_000)
+ROUNDS = 2
 
 
 def drain_outbox(database_url: str, *, smtp_port: int, name: str) -> list[int]:
@@ -132,8 +134,15 @@ def main() -> None:
     try:
         time.sleep(1.0)
         for size in SIZES:
-            campaign = campaign_row(database_url, readers=size, smtp_port=port)
-            outbox = outbox_row(database_url, messages=size, smtp_port=port)
+            # Two alternating rounds, best of each (as the sign-up bench
+            # does): the machine is shared, and a burst of someone else's
+            # work should not land on one side only.
+            campaigns, outboxes = [], []
+            for _ in range(ROUNDS):
+                campaigns.append(campaign_row(database_url, readers=size, smtp_port=port))
+                outboxes.append(outbox_row(database_url, messages=size, smtp_port=port))
+            campaign = max(campaigns, key=lambda row: float(row["messages_per_s"]))
+            outbox = max(outboxes, key=lambda row: float(row["messages_per_s"]))
             rows.append(
                 {
                     "messages": size,

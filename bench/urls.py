@@ -48,11 +48,29 @@ def bare_form_write(request: HttpRequest) -> HttpResponse:
     return render(request, "bench/bare_form.html", {"form": form})
 
 
+def bare_form_subscribe(request: HttpRequest) -> HttpResponse:
+    """The bare form handing its address to the sign-up service itself.
+
+    No sign-up form (first name, page, honeypot), no client address or user
+    agent: what the service's writes cost (a new reader and her
+    confirmation's outbox row, one statement, one durable commit) against
+    the one bare row of ``bare_form_write``. The sign-up bench's floor.
+    """
+    from newsletter.services import subscriber_subscribe
+
+    form = BareForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        subscriber_subscribe(email=form.cleaned_data["email"])
+        return redirect("bench_bare_form")
+    return render(request, "bench/bare_form.html", {"form": form})
+
+
 urlpatterns = [
     path("bench/bare/", bare_page, name="bench_bare"),
     path("bench/bare-signed-in/", bare_signed_in, name="bench_bare_signed_in"),
     path("bench/bare-form/", bare_form, name="bench_bare_form"),
     path("bench/bare-form-write/", bare_form_write, name="bench_bare_form_write"),
+    path("bench/bare-form-subscribe/", bare_form_subscribe, name="bench_bare_form_subscribe"),
     *practice_urlpatterns,
 ]
 

@@ -28,7 +28,9 @@ from django.db import connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 if connection.vendor == "postgresql":
-    from django.db.backends.postgresql.base import ServerBindingCursor
+    from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]
+        ServerBindingCursor,
+    )
 
     class _PreparingCursor(ServerBindingCursor):  # type: ignore[misc,valid-type]
         """A server-binding cursor that prepares every statement it runs."""

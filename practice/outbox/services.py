@@ -10,10 +10,12 @@ sets senders to work on whatever is due: reminders at their time, retries,
 and whatever a lost doorbell (Redis flushed or stopped, a worker killed) left
 behind.
 
-**Sending.** :func:`outbox_send_due` claims one due row at a time
-(``claim.py``: row lock, skip locked), asks the row's kind to build the email
-from the ids (``kinds.py``; ``None`` voids the row: what it was about no
-longer stands), sends it, and stamps the row sent in the same transaction.
+**Sending.** :func:`outbox_send_due` claims one due row at a time and
+stamps it sent in the same statement (``claim.py``: row lock, skip locked),
+asks the row's kind to build the email from the ids (``kinds.py``; ``None``
+voids the row: what it was about no longer stands), sends it, and commits
+once the mail server has accepted it: until then the stamp is a promise no
+one else can see.
 
 **The guarantee.** A worker killed (or a database lost) at any point before
 that commit leaves the row pending and unlocked; the next sweep sends it. So
@@ -302,20 +304,33 @@ _CONNECTION_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, 
 
 
 def _claim_statement() -> str:
-    table = OutboxMessage._meta.db_table
+    """Claim the next due row and stamp it sent, in one statement.
+
+    The shared row claim (``claim.py``) picks and locks the row; the UPDATE
+    around it stamps it ``sent`` at once, so a message costs one statement
+    fewer than a claim followed by a stamp. The stamp is only a promise until
+    the transaction commits, which happens after the mail server accepted the
+    message (or never: a rollback leaves the row pending as it was). A row
+    the kind voids is stamped again before the commit.
+    """
+    table = f'"{OutboxMessage._meta.db_table}"'
     columns = ", ".join(
         f'"{field.column}"' for field in OutboxMessage._meta.concrete_fields if field.column
     )
-    return claim_sql(
-        columns=columns,
-        source=f'"{table}"',
+    claim = claim_sql(
+        columns='"id"',
+        source=table,
         # After the last row this sender handled: rows behind it are done or
         # held by another sender, and starting there spares walking over
         # every row already sent (dead index entries until autovacuum). A row
         # given back for a retry is due later, so a later batch finds it.
         where="status = %s AND not_before <= %s AND (not_before, id) > (%s, %s)",
         order_by="not_before, id",
-        lock=f'"{table}"',
+        lock=table,
+    )
+    return (
+        f"UPDATE {table} SET status = %s, finished_at = %s "  # noqa: S608  (names from the model, values as parameters)
+        f"WHERE id = ({claim}) RETURNING {columns}"
     )
 
 
@@ -334,7 +349,7 @@ def outbox_send_due(
     """
     limit = limit or settings.OUTBOX_BATCH_SIZE
     report = SendReport()
-    sql = _claim_statement()
+    claim = _Claim()
     position = (
         _Position(not_before=datetime.fromisoformat(after[0]), id=int(after[1]))
         if after
@@ -342,7 +357,7 @@ def outbox_send_due(
     )
     with _Mailer() as mailer:
         while report.handled < limit:
-            outcome = _send_one(sql=sql, mailer=mailer, now=now, position=position)
+            outcome = _send_one(claim=claim, mailer=mailer, now=now, position=position)
             if outcome is None:
                 return report
             setattr(report, outcome, getattr(report, outcome) + 1)
@@ -387,6 +402,56 @@ class _Mailer:
             pass
 
 
+class _Claim:
+    """The claim statement of a batch, and the row it returns as an ``OutboxMessage``.
+
+    The row is turned into a model instance with the fields' own converters
+    (JSON, and datetimes on SQLite) and ``Model.from_db``: a ``raw()``
+    queryset does the same with 0.2 ms more work per email.
+    """
+
+    def __init__(self) -> None:
+        self.sql = _claim_statement()
+        fields = [field for field in OutboxMessage._meta.concrete_fields if field.column]
+        self.attnames = [field.attname for field in fields]
+        self.converters = []
+        for field in fields:
+            column = field.get_col(OutboxMessage._meta.db_table)
+            self.converters.append(
+                (
+                    column,
+                    [
+                        *connection.ops.get_db_converters(column),
+                        *column.get_db_converters(connection),
+                    ],
+                )
+            )
+
+    def next(self, *, moment: datetime, position: _Position) -> OutboxMessage | None:
+        """Claim and stamp the next due row after ``position``; ``None`` when there is none."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                self.sql,
+                [
+                    OutboxMessage.Status.SENT,
+                    _db_datetime(timezone.now()),
+                    OutboxMessage.Status.PENDING,
+                    _db_datetime(moment),
+                    _db_datetime(position.not_before),
+                    position.id,
+                ],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        values = []
+        for value, (column, converters) in zip(row, self.converters, strict=True):
+            for convert in converters:
+                value = convert(value, column, connection)
+            values.append(value)
+        return OutboxMessage.from_db(connection.alias, self.attnames, values)
+
+
 @dataclass
 class _Position:
     """Where a sender's batch has got to: the last claimed row's (not_before, id)."""
@@ -396,26 +461,17 @@ class _Position:
 
 
 def _send_one(
-    *, sql: str, mailer: _Mailer, now: datetime | None, position: _Position
+    *, claim: _Claim, mailer: _Mailer, now: datetime | None, position: _Position
 ) -> str | None:
     moment = now or timezone.now()
     message: OutboxMessage | None = None
     try:
         with transaction.atomic():
-            claimed = list(
-                OutboxMessage.objects.raw(
-                    sql,
-                    [
-                        OutboxMessage.Status.PENDING,
-                        _db_datetime(moment),
-                        _db_datetime(position.not_before),
-                        position.id,
-                    ],
-                )
-            )
-            if not claimed:
+            message = claim.next(moment=moment, position=position)
+            if message is None:
                 return None
-            message = claimed[0]
+            # What stands until this transaction commits: the row as it was.
+            message.status, message.finished_at = OutboxMessage.Status.PENDING, None
             position.not_before, position.id = message.not_before, message.pk
             kind = kind_named(message.kind)
             if kind is None:
@@ -428,7 +484,8 @@ def _send_one(
             mailer.send(email)
             if kind.after_send is not None:
                 kind.after_send(message)
-            _finish(message, OutboxMessage.Status.SENT)
+            # Stamped by the claim; the commit below makes it true.
+            message.move_to(OutboxMessage.Status.SENT)
     except Exception as exc:
         if message is None:
             raise  # the claim itself failed: nothing to record
