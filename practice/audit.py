@@ -52,7 +52,6 @@ import functools
 import hashlib
 import ipaddress
 import json
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -64,7 +63,7 @@ from django.utils import timezone
 
 from .models import AuditCheckResult, AuditEvent
 from .prepared import prepared_cursor
-from .queue import enqueue
+from .queue import Doorbell, enqueue
 
 __all__ = [
     "CHAIN_FIELDS",
@@ -112,7 +111,7 @@ SEAL_TASK = "practice.audit_seal"
 # pays for a publish (0.4 ms) once a second, not every time. A row committed
 # inside the window after that job ran waits for the next ring or beat.
 WAKE_COALESCE_SECONDS = 1.0
-_last_wake: list[float] = [float("-inf")]
+_doorbell = Doorbell(lambda: WAKE_COALESCE_SECONDS)
 
 # Beat seals every few seconds; a row still unsealed after this long means the
 # sealer is not running, which the check reports.
@@ -256,11 +255,8 @@ def audit_seal_wake() -> None:
     not queue another; beat's run picks up whatever a skipped or lost ring
     left behind.
     """
-    moment = time.monotonic()
-    if moment - _last_wake[0] < WAKE_COALESCE_SECONDS:
-        return
-    _last_wake[0] = moment
-    enqueue(SEAL_TASK)
+    if _doorbell.may_ring():
+        enqueue(SEAL_TASK)
 
 
 def _later_carrier(prev_hash: str, after_position: int) -> int | None:

@@ -52,7 +52,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from practice.prepared import prepared_cursor
-from practice.queue import enqueue
+from practice.queue import Doorbell, enqueue
 
 from .claim import claim_sql
 from .kinds import kind_named
@@ -188,7 +188,7 @@ def outbox_void(*, about: models.Model, kinds: tuple[str, ...] = (), prefix: str
     return rows.update(status=OutboxMessage.Status.VOIDED, finished_at=timezone.now())
 
 
-_last_ring: list[float] = [float("-inf")]
+_doorbell = Doorbell(lambda: settings.OUTBOX_WAKE_COALESCE_SECONDS)
 
 
 def outbox_wake() -> None:
@@ -200,11 +200,8 @@ def outbox_wake() -> None:
     so it also sends what was committed meanwhile. A burst of sign-ups costs
     one cache call per process and window, not one per email.
     """
-    coalesce = settings.OUTBOX_WAKE_COALESCE_SECONDS
-    moment = time.monotonic()
-    if coalesce and moment - _last_ring[0] < coalesce:
+    if not _doorbell.may_ring():
         return
-    _last_ring[0] = moment
     try:
         first = cache.add(WAKE_KEY, 1, WAKE_KEY_TTL)
     except Exception:  # a cache that cannot be reached: ring anyway

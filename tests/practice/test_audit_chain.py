@@ -135,7 +135,7 @@ def eager_tasks() -> Iterator[None]:
 def test_a_line_rings_the_sealer_once_it_commits(
     monkeypatch, eager_tasks, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(audit, "_last_wake", [float("-inf")])
+    audit._doorbell.reset()
     with django_capture_on_commit_callbacks(execute=True):
         [event] = record_views(1)
         waiting = AuditEvent.objects.get(pk=event.pk).chain_position
@@ -149,7 +149,7 @@ def test_a_burst_of_lines_rings_the_sealer_once_per_window(
 ):
     rung: list[str] = []
     monkeypatch.setattr(audit, "enqueue", lambda name, **kwargs: rung.append(name) or True)
-    monkeypatch.setattr(audit, "_last_wake", [float("-inf")])
+    audit._doorbell.reset()
     with django_capture_on_commit_callbacks(execute=True):
         record_views(3)
     monkeypatch.setattr(audit, "WAKE_COALESCE_SECONDS", 0.0)

@@ -285,7 +285,7 @@ def test_a_process_rings_at_most_once_per_coalescing_window(
     settings.OUTBOX_WAKE_COALESCE_SECONDS = 0.5
     clock = [1000.0]
     monkeypatch.setattr(services.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(services, "_last_ring", [float("-inf")])
+    services._doorbell.reset()
     rung: list[str] = []
     monkeypatch.setattr(services, "enqueue", lambda name, **kwargs: rung.append(name) or True)
 
