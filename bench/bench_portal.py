@@ -9,6 +9,10 @@ portal's own work: her client record, her to-do list (intake, open
 questionnaires, consents to sign), her upcoming appointments in her zone and
 her documents.
 
+Beside them, the floor of any audited page: the bare signed-in page writing
+the one audit line that every view of a client's record must (an insert and
+its durable commit). Each page is measured twice, alternating, best of each.
+
 She is demo-like: a client with a portal login, her intake half done, three
 questionnaires open, the starting consent documents to sign, three
 appointments ahead and three documents. Her session comes from the real
@@ -30,6 +34,7 @@ APPOINTMENTS = 3
 DOCUMENTS = 3
 QUESTIONNAIRES = ("phq-9", "gad-7", "epds")
 BARE_SIGNED_IN = "/bench/bare-signed-in/"
+BARE_AUDITED = "/bench/bare-signed-in-audited/"
 PORTAL = "/portal/"
 AIM = 0.8
 
@@ -133,6 +138,7 @@ def _page(base: str, path: str, cookie: str) -> str:
 def _check_pages(base: str, cookie: str) -> None:
     bare = _page(base, BARE_SIGNED_IN, cookie)
     assert "<h1>Hello, Nora</h1>" in bare
+    assert "<h1>Hello, Nora</h1>" in _page(base, BARE_AUDITED, cookie)
     home = _page(base, PORTAL, cookie)
     assert "<h1>Hello, Nora</h1>" in home
     assert home.count("download>Add to my calendar") == APPOINTMENTS, "her appointments"
@@ -147,9 +153,22 @@ def main() -> None:
     rows = []
     with serve(database_url) as base:
         _check_pages(base, cookie)
-        bare = load(f"{base}{BARE_SIGNED_IN}", headers={"Cookie": cookie})
+        # Two alternating rounds, best of each (the machine is shared).
+        bares, audited, homes = [], [], []
+        for _ in range(2):
+            bares.append(load(f"{base}{BARE_SIGNED_IN}", headers={"Cookie": cookie}))
+            audited.append(load(f"{base}{BARE_AUDITED}", headers={"Cookie": cookie}))
+            homes.append(load(f"{base}{PORTAL}", headers={"Cookie": cookie}))
+        bare, floor, home = (max(runs, key=lambda r: r["rps"]) for runs in (bares, audited, homes))
         rows.append({"page": "bare signed-in page", **bare, "ratio": 1.0, "aim": ""})
-        home = load(f"{base}{PORTAL}", headers={"Cookie": cookie})
+        rows.append(
+            {
+                "page": "bare signed-in page writing one audit line (the floor)",
+                **floor,
+                "ratio": round(floor["rps"] / bare["rps"], 2),
+                "aim": "",
+            }
+        )
         rows.append(
             {
                 "page": "/portal/ (signed-in client)",

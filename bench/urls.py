@@ -25,6 +25,21 @@ def bare_signed_in(request: HttpRequest) -> HttpResponse:
     return render(request, "bench/bare_signed_in.html")
 
 
+@login_required
+def bare_signed_in_audited(request: HttpRequest) -> HttpResponse:
+    """The bare signed-in page writing the one audit line every view of a record must.
+
+    The floor of any audited page (the portal's home among them): the same
+    frame as ``bare_signed_in``, plus ``audit_record``'s insert and its
+    durable commit.
+    """
+    from practice.models import AuditEvent
+    from practice.services import audit_record
+
+    audit_record(actor=request.user, action=AuditEvent.Action.VIEW, obj=request.user)  # type: ignore[arg-type]
+    return render(request, "bench/bare_signed_in.html")
+
+
 def bare_form(request: HttpRequest) -> HttpResponse:
     form = BareForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -68,6 +83,11 @@ def bare_form_subscribe(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("bench/bare/", bare_page, name="bench_bare"),
     path("bench/bare-signed-in/", bare_signed_in, name="bench_bare_signed_in"),
+    path(
+        "bench/bare-signed-in-audited/",
+        bare_signed_in_audited,
+        name="bench_bare_signed_in_audited",
+    ),
     path("bench/bare-form/", bare_form, name="bench_bare_form"),
     path("bench/bare-form-write/", bare_form_write, name="bench_bare_form_write"),
     path("bench/bare-form-subscribe/", bare_form_subscribe, name="bench_bare_form_subscribe"),
