@@ -48,7 +48,6 @@ type and id only.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import ipaddress
 import json
@@ -58,11 +57,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, connections, router, transaction
-from django.db.models import Field
 from django.utils import timezone
 
 from .models import AuditCheckResult, AuditEvent
-from .prepared import prepared_cursor
+from .prepared import insert_statement, insert_values, prepared_cursor
 from .queue import Doorbell, enqueue
 
 __all__ = [
@@ -152,19 +150,6 @@ def audit_event_hash(values: Mapping[str, Any]) -> str:
     return hashlib.sha256(serialised.encode("ascii")).hexdigest()
 
 
-@functools.cache
-def _insert_statement() -> tuple[str, list[Field[Any, Any]]]:
-    """The audit line's INSERT and the fields it fills, in order, built once per process:
-    its text never changes, so it is also prepared once per database connection."""
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    sql = (
-        f"INSERT INTO {AuditEvent._meta.db_table} ({columns}) "  # noqa: S608  (the model's own table and columns)
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id"
-    )
-    return sql, fields
-
-
 def audit_event_insert(event: AuditEvent) -> None:
     """Insert ``event`` as it is (unsealed), in the current transaction if there is one.
 
@@ -173,10 +158,9 @@ def audit_event_insert(event: AuditEvent) -> None:
     compiles the INSERT anew each time. Sends no ``post_save``: nothing
     listens to audit rows.
     """
-    sql, fields = _insert_statement()
-    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    sql, fields = insert_statement(AuditEvent)
     with prepared_cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(sql, insert_values(event, fields))
         row = cursor.fetchone()
     event.pk = row[0]
     event._state.adding = False

@@ -21,11 +21,13 @@ with ``max_prepared_statements`` set (docs/deploy.md).
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 from django.db import connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.models import Field, Model
 
 if connection.vendor == "postgresql":
     from django.db.backends.postgresql.base import (  # type: ignore[attr-defined]
@@ -74,3 +76,28 @@ def prepared_cursor() -> Iterator[CursorWrapper]:
         wrapper = _PreparedDebugWrapper if connection.queries_logged else CursorWrapper
         with _PreparingCursor(cursor.cursor.connection) as server_cursor:
             yield wrapper(server_cursor, connection)
+
+
+@functools.cache
+def insert_statement(model: type[Model], *, tail: str = "") -> tuple[str, list[Field[Any, Any]]]:
+    """``model``'s ``INSERT`` of every column but the key (``RETURNING id``), and its fields.
+
+    Built once per process and model: the same text every time, so it is
+    prepared once per connection. ``tail`` goes before ``RETURNING`` (an
+    ``ON CONFLICT`` clause). Pair it with :func:`insert_values`.
+    """
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({placeholders})"  # noqa: S608  (the model's own table and columns)
+        f"{' ' + tail if tail else ''} RETURNING id"
+    )
+    return sql, fields
+
+
+def insert_values(instance: Model, fields: list[Field[Any, Any]]) -> list[Any]:
+    """``instance``'s values for :func:`insert_statement`, as the ORM would store them."""
+    return [
+        field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields
+    ]

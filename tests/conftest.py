@@ -114,6 +114,31 @@ def _isolated_cache(settings) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def eager_tasks(settings) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Run Celery jobs in the test process, errors raised (tests about what a job does).
+
+    ``shared_task`` resolves to whichever Celery app is current, which another
+    test may have replaced: both run jobs in place, and get their settings back.
+    """
+    from celery import current_app
+
+    from practice.celery import app
+
+    apps = {id(app): app, id(current_app._get_current_object()): current_app}
+    before = {
+        key: (each.conf.task_always_eager, each.conf.task_eager_propagates)
+        for key, each in apps.items()
+    }
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    for each in apps.values():
+        each.conf.task_always_eager = True
+        each.conf.task_eager_propagates = True
+    yield
+    for key, each in apps.items():
+        each.conf.task_always_eager, each.conf.task_eager_propagates = before[key]
+
+
+@pytest.fixture
 def practice_profile(db: None):  # type: ignore[no-untyped-def]
     return PracticeProfileFactory()
 

@@ -5,17 +5,15 @@ A reader's status changes only in :func:`subscriber_transition`.
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Field
 from django.utils import timezone
 
 from practice.identity import practice_profile
 from practice.outbox.services import outbox_put, outbox_put_after_insert
+from practice.prepared import insert_statement, insert_values
 
 from ..consent import CONSENT_TEXT_SHA256
 from ..models import Delivery, Subscriber
@@ -164,11 +162,11 @@ def _subscriber_insert_new(*, email: str, first_name: str, consent: dict[str, ob
     one durable commit.
     """
     reader = Subscriber(email=email, first_name=first_name.strip(), **consent)
-    insert_sql, fields = _insert_statement()
+    insert_sql, fields = insert_statement(Subscriber, tail="ON CONFLICT DO NOTHING")
     opted_in_at = int(reader.consent_at.timestamp())
     new_id = outbox_put_after_insert(
         insert_sql=insert_sql,
-        insert_params=[f.get_db_prep_save(getattr(reader, f.attname), connection) for f in fields],
+        insert_params=insert_values(reader, fields),
         kind="newsletter.confirm",
         key=f"newsletter:confirm:{{id}}:{opted_in_at}:first",
         about=Subscriber,
@@ -176,22 +174,6 @@ def _subscriber_insert_new(*, email: str, first_name: str, consent: dict[str, ob
         params={"reminder": False, "opted_in_at": opted_in_at},
     )
     return new_id is not None
-
-
-@functools.cache
-def _insert_statement() -> tuple[str, list[Field[Any, Any]]]:
-    """The reader's ``INSERT ... ON CONFLICT DO NOTHING`` and the fields it fills, in order.
-
-    Built once per process: the text is the same for every sign-up, so it is
-    also prepared once per database connection (``practice/prepared.py``).
-    """
-    fields = [f for f in Subscriber._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    sql = (
-        f"INSERT INTO {Subscriber._meta.db_table} ({columns}) "  # noqa: S608  (the model's own table and columns)
-        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING RETURNING id"
-    )
-    return sql, fields
 
 
 # Plain atomic: the CSV import signs each row up inside its own transaction.

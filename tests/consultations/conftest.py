@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -24,18 +23,6 @@ def _no_local_calendar_generation(settings):  # type: ignore[no-untyped-def]
     # Each test has its own database and a cleared cache; a generation held
     # in this process from an earlier test must not be trusted.
     settings.CALENDAR_CACHE_LOCAL_SECONDS = 0
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """Run Celery tasks in-process (they are queued on commit by the services)."""
-    from practice.celery import app
-
-    before = (app.conf.task_always_eager, app.conf.task_eager_propagates)
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = before
 
 
 @pytest.fixture

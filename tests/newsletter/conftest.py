@@ -86,21 +86,3 @@ def csrf_post(anonymous: Client):  # type: ignore[no-untyped-def]
 def reader(db: None, practice_profile):  # type: ignore[no-untyped-def]
     """Nora, a confirmed reader."""
     return SubscriberFactory(email="nora@example.com", first_name="Nora", confirmed=True)
-
-
-@pytest.fixture
-def eager_tasks(settings):  # type: ignore[no-untyped-def]
-    """Run Celery tasks in the test process (for tests about what they do, not how)."""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    from celery import current_app
-
-    from practice.celery import app
-
-    # shared_task resolves to whichever app is current, which another test
-    # may have replaced; make both run tasks in place.
-    apps = {id(app): app, id(current_app._get_current_object()): current_app}
-    for each in apps.values():
-        each.conf.task_always_eager = True
-    yield
-    for each in apps.values():
-        each.conf.task_always_eager = False

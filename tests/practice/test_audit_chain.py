@@ -27,7 +27,6 @@ from practice.audit import (
     audit_seal,
     audit_verify,
 )
-from practice.celery import app as celery_app
 from practice.models import AuditCheckResult, AuditEvent, Client
 from practice.services import audit_record
 from practice.tasks import seal_audit
@@ -120,16 +119,6 @@ def test_beat_seals_every_ten_seconds(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["practice-seal-audit"]
 
     assert entry == {"task": "practice.audit_seal", "schedule": 10.0}
-
-
-@pytest.fixture
-def eager_tasks() -> Iterator[None]:
-    """Run the jobs queued after commit in this process."""
-    before = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
-    celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
 
 
 def test_a_line_rings_the_sealer_once_it_commits(
