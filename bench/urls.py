@@ -30,13 +30,19 @@ def bare_signed_in_audited(request: HttpRequest) -> HttpResponse:
     """The bare signed-in page writing the one audit line every view of a record must.
 
     The floor of any audited page (the portal's home among them): the same
-    frame as ``bare_signed_in``, plus ``audit_record``'s insert and its
-    durable commit.
+    frame as ``bare_signed_in``, plus ``audit_record``'s insert as a portal
+    view writes it (made durable by the session's save that follows).
     """
     from practice.models import AuditEvent
     from practice.services import audit_record
 
-    audit_record(actor=request.user, action=AuditEvent.Action.VIEW, obj=request.user)  # type: ignore[arg-type]
+    audit_record(
+        actor=request.user,  # type: ignore[arg-type]
+        action=AuditEvent.Action.VIEW,
+        obj=request.user,
+        request=request,
+        durable_with_session=True,
+    )
     return render(request, "bench/bare_signed_in.html")
 
 

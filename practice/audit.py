@@ -42,12 +42,26 @@ What the chain proves, and what it does not:
   first. The id is a label, not part of the chain: the order is proven by
   ``prev_hash``.
 
+**A page view's line rides on the request's durable commit.** Every
+signed-in request ends by saving its session (``SESSION_SAVE_EVERY_REQUEST``),
+a commit PostgreSQL makes durable before it answers, and PostgreSQL writes
+its log in order: that flush takes every earlier commit of the server with
+it. So a view line written just before, outside any transaction, need not
+wait for the disk itself (``audit_event_insert(..., flushed_by_next_commit=True)``:
+the one statement commits asynchronously). By the time the page leaves,
+the line is on disk; should the request die between the two, the page was
+never shown and the line still reaches the disk within PostgreSQL's
+``wal_writer_delay`` (0.2 s by default), unless the database server itself
+crashes in that instant. Inside a transaction, or anywhere else, a line is
+committed durably with the change it records.
+
 Nothing here reads or stores clinical content: an event names a record by
 type and id only.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -150,15 +164,44 @@ def audit_event_hash(values: Mapping[str, Any]) -> str:
     return hashlib.sha256(serialised.encode("ascii")).hexdigest()
 
 
-def audit_event_insert(event: AuditEvent) -> None:
+@functools.cache
+def _unflushed_insert_statement() -> str:
+    """The audit INSERT, committed without waiting for the disk (PostgreSQL).
+
+    ``set_config(..., true)`` sets ``synchronous_commit`` for the statement's
+    own implicit transaction only; the subquery in ``RETURNING`` makes
+    PostgreSQL evaluate it (a ``WITH`` query nobody reads is skipped).
+    """
+    sql, _ = insert_statement(AuditEvent)
+    insert = sql.removesuffix(" RETURNING id")
+    # The model's own INSERT, built by insert_statement.
+    unflushed = "SELECT set_config('synchronous_commit', 'off', true) AS setting"
+    return f"WITH unflushed AS ({unflushed}) {insert} RETURNING id, (SELECT setting FROM unflushed)"  # noqa: S608
+
+
+def audit_event_insert(event: AuditEvent, *, flushed_by_next_commit: bool = False) -> None:
     """Insert ``event`` as it is (unsealed), in the current transaction if there is one.
 
     The hottest write of the app, one per view of a record: a prepared
     statement (``practice/prepared.py``) instead of ``save()``, which
     compiles the INSERT anew each time. Sends no ``post_save``: nothing
     listens to audit rows.
+
+    ``flushed_by_next_commit``: the caller knows that a durable commit
+    follows on this connection before anyone is answered (a signed-in
+    request's session save), so the line, when it is its own transaction on
+    PostgreSQL, commits without waiting for the disk (see the module's
+    docstring). In a transaction it is ignored: the setting would reach the
+    whole transaction.
     """
     sql, fields = insert_statement(AuditEvent)
+    if (
+        flushed_by_next_commit
+        and connection.vendor == "postgresql"
+        and connection.get_autocommit()
+        and not connection.in_atomic_block
+    ):
+        sql = _unflushed_insert_statement()
     with prepared_cursor() as cursor:
         cursor.execute(sql, insert_values(event, fields))
         row = cursor.fetchone()

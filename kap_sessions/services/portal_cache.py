@@ -1,11 +1,12 @@
-"""Her portal home's reads, kept in the process and out of date the moment anything of hers changes.
+"""Her portal home's reads and rendered body, kept in the process and out of date the
+moment anything of hers changes.
 
 The home page reads her to-do list (intake, open questionnaires, consents to
 sign), her upcoming appointments, her documents and her paperwork: eight
 queries and half of the page's time (7.5 of 14 ms in process), for rows that
-change a few times a week. :func:`portal_reads` keeps what the view computed in this process
-(:class:`practice.memo.Memo`) under two *generations* held in the shared
-cache, as random tokens:
+change a few times a week. :func:`portal_kept` keeps what the view computed
+in this process (:class:`practice.memo.Memo`) under two *generations* held
+in the shared cache, as random tokens:
 
 - hers, bumped by every save or delete of a row her home page shows (the
   models of ``HER_MODELS``; a write that bypasses ``save()``, such as
@@ -17,12 +18,21 @@ A token is bumped at once and again after commit, as the calendar's is
 (``practice/calendar/cache.py``): a reader racing the writer cannot keep old
 reads under the new token, and a rolled-back write costs one recompute.
 
-What is kept is the rows as read, never what the page makes of them: her
-time zone, the practice's video room and the cut between upcoming and past
-appointments are applied by the view on every request, so the key holds
-only the practice's date (a questionnaire opens on a date). Nothing about
-her goes to Redis, only the two tokens; her reads stay in the process that
-made them.
+Her client record is kept for every portal page (``portal_client`` in
+``kap_sessions/views/access.py``, which hands each view its own copy), and
+two things for her home (``kap_sessions/views/portal.py``): the rows as
+read, and the page's body as rendered from them. The body also
+depends on things that are not her rows: her time zone, the year in it, the
+practice's therapist and video room, and which appointments are still
+ahead (one may have started since the rows were read). The view names each
+of those in the body's key (``PortalKept.remember(..., *vary)``), so a
+change of any gives a new body; the key always holds the practice's date (a
+questionnaire opens on a date). The body is rendered without the request:
+no CSRF token, message or anything else of one request can be kept in it.
+
+Nothing about her goes to Redis, only the two tokens: her rows and her page
+stay in the memory of the process that made them, for at most
+``KEEP_SECONDS``.
 
 Redis is never needed: when the shared cache cannot be reached
 (``practice.cache``), no process can tell the others of a change, so nothing
@@ -55,7 +65,15 @@ from ..models import (
     SuperbillLine,
 )
 
-__all__ = ["HER_MODELS", "KEEP_SECONDS", "connect_signals", "portal_changed", "portal_reads"]
+__all__ = [
+    "HER_MODELS",
+    "KEEP_SECONDS",
+    "PortalKept",
+    "connect_signals",
+    "portal_changed",
+    "portal_kept",
+    "portal_reads",
+]
 
 T = TypeVar("T")
 
@@ -64,7 +82,9 @@ CLIENT_KEY = "portal:generation:{}"
 # A token unused for a day lapses; a new one only costs a recompute.
 TOKEN_SECONDS = 24 * 3600
 KEEP_SECONDS = 60.0
-_kept: Memo[Any] = Memo(max_size=512, ttl=KEEP_SECONDS)
+# Her record, her home's reads and its rendered body: three entries for each
+# client seen in the last minute.
+_kept: Memo[Any] = Memo(max_size=1536, ttl=KEEP_SECONDS)
 
 # The rows her home page shows, each naming her (a superbill's line through its superbill).
 HER_MODELS: tuple[type[models.Model], ...] = (
@@ -95,18 +115,46 @@ def _tokens(client_id: int) -> tuple[str, str] | None:
     return str(found[keys[0]]), str(found[keys[1]])
 
 
-def portal_reads(client: Client, compute: Callable[[], T]) -> T:
-    """``compute()``, kept in this process until something of hers (or a consent document)
-    changes, the practice's day turns, or ``KEEP_SECONDS`` pass.
+class PortalKept:
+    """What this process keeps of one client's portal under her current generation.
 
-    ``compute`` must return something the caller never changes in place:
-    every later view of her home shares it.
+    Built by :func:`portal_kept` once per request (one round trip to the shared
+    cache for both tokens); each :meth:`remember` is then a lookup in this
+    process only.
     """
-    tokens = _tokens(client.pk)
+
+    __slots__ = ("_prefix",)
+
+    def __init__(self, prefix: str | None) -> None:
+        self._prefix = prefix
+
+    def remember(self, part: str, compute: Callable[[], T], *vary: object) -> T:
+        """``compute()``, kept under ``part`` until her generation moves.
+
+        ``vary`` names everything else the value depends on (her zone, the
+        appointments still ahead...), so that a request differing in any of
+        them computes its own. ``compute`` must return something the caller
+        never changes in place: later views share it. With the shared cache
+        unreachable nothing is kept.
+        """
+        if self._prefix is None:
+            return compute()
+        key = ":".join([self._prefix, part, *map(str, vary)])
+        return cast(T, _kept.remember(key, compute))
+
+
+def portal_kept(client_id: int) -> PortalKept:
+    """Her portal's kept values, out of date when something of hers (or a consent
+    document) changes, the practice's day turns, or ``KEEP_SECONDS`` pass."""
+    tokens = _tokens(client_id)
     if tokens is None:
-        return compute()
-    key = ":".join([str(client.pk), *tokens, timezone.localdate().isoformat()])
-    return cast(T, _kept.remember(key, compute))
+        return PortalKept(None)
+    return PortalKept(":".join([str(client_id), *tokens, timezone.localdate().isoformat()]))
+
+
+def portal_reads(client: Client, compute: Callable[[], T]) -> T:
+    """``compute()``, kept in this process as :func:`portal_kept` says (one value per client)."""
+    return portal_kept(client.pk).remember("reads", compute)
 
 
 def _bump(key: str) -> None:

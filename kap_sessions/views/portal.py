@@ -6,10 +6,12 @@ documents and her details. Every view is behind ``portal_client_required``
 and reads only what belongs to ``request.client``; each page costs a fixed
 number of queries, however many appointments or documents she has.
 
-The home's reads (her to-do list, appointments, documents and paperwork) are
-kept in the process between her views and out-dated by any change of hers
+The home's reads (her to-do list, appointments, documents and paperwork),
+and its body as rendered from them, are kept in the process between her
+views and out-dated by any change of hers
 (``kap_sessions.services.portal_cache``): a repeated view costs her session,
-her record and the audit line only. Her record itself is read on every view.
+her record, the audit line and the portal's frame around the kept body. Her
+record itself is read on every view.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_safe
 
 from practice.calendar.display import clock
@@ -33,11 +37,10 @@ from practice.calendar.zones import zone_choices, zone_label
 from practice.client_records import ClientDocument, USState
 from practice.forms import error_summary
 from practice.identity import practice_profile
-from practice.models import Appointment, AppointmentKind, AuditEvent, Client
+from practice.models import Appointment, AppointmentKind, AuditEvent, Client, PracticeProfile
 from practice.services import audit_record
 
 from ..services.portal import PROFILE_FIELDS, PortalTodo, client_profile_update, portal_todo
-from ..services.portal_cache import portal_reads
 from .access import PortalRequest, audits_itself, her_object_or_404, portal_client_required
 from .paperwork import PaperworkItem, portal_paperwork
 
@@ -60,10 +63,10 @@ class UpcomingAppointment:
     calendar_url: str
 
 
-def _upcoming(appointments: tuple[Appointment, ...], zone: ZoneInfo) -> list[UpcomingAppointment]:
+def _upcoming(
+    appointments: tuple[Appointment, ...], zone: ZoneInfo, room_url: str
+) -> list[UpcomingAppointment]:
     """Her booked appointments still ahead, as her home lists them (in her zone)."""
-    room_url = practice_profile().video_room_url
-    now = timezone.now()
     return [
         UpcomingAppointment(
             appointment=appointment,
@@ -75,14 +78,12 @@ def _upcoming(appointments: tuple[Appointment, ...], zone: ZoneInfo) -> list[Upc
             calendar_url=reverse("kap_sessions:portal_appointment_ics", args=[appointment.pk]),
         )
         for appointment in appointments
-        # Read up to a minute earlier (portal_reads): one may have started since.
-        if appointment.start > now
     ]
 
 
 @dataclass(frozen=True)
 class HomeReads:
-    """What her home reads from the database, kept between views (``portal_reads``)."""
+    """What her home reads from the database, kept between views (``portal_kept``)."""
 
     todos: tuple[PortalTodo, ...]
     appointments: tuple[Appointment, ...]
@@ -104,21 +105,23 @@ def _home_reads(client: Client) -> HomeReads:
     )
 
 
-@require_safe
-@portal_client_required
-def portal_home(request: PortalRequest) -> HttpResponse:
-    client = request.client
-    zone = client.zone_or(practice_profile().zone)
-    reads = portal_reads(client, lambda: _home_reads(client))
+def _home_body(
+    client: Client,
+    reads: HomeReads,
+    ahead: tuple[Appointment, ...],
+    zone: ZoneInfo,
+    practice: PracticeProfile,
+) -> SafeString:
+    """Her home's body, rendered without the request (it is kept: ``portal_home``)."""
     todos = reads.todos
-    return render(
-        request,
-        "kap_sessions/portal/home.html",
+    return render_to_string(
+        "kap_sessions/portal/_home_body.html",
         {
             "client": client,
+            "practice": practice,
             "next_step": todos[0] if todos else None,
             "later_steps": todos[1:],
-            "appointments": _upcoming(reads.appointments, zone),
+            "appointments": _upcoming(ahead, zone, practice.video_room_url),
             "zone_label": zone_label(zone.key),
             "documents": [
                 {
@@ -131,6 +134,30 @@ def portal_home(request: PortalRequest) -> HttpResponse:
             "paperwork": reads.paperwork,
         },
     )
+
+
+@require_safe
+@portal_client_required
+def portal_home(request: PortalRequest) -> HttpResponse:
+    client = request.client
+    practice = practice_profile()
+    zone = client.zone_or(practice.zone)
+    kept = request.kept
+    reads = kept.remember("reads", lambda: _home_reads(client))
+    # Read up to a minute earlier: one may have started since.
+    now = timezone.now()
+    ahead = tuple(appointment for appointment in reads.appointments if appointment.start > now)
+    body = kept.remember(
+        "home",
+        lambda: _home_body(client, reads, ahead, zone, practice),
+        # Everything the body shows that is not one of her rows (portal_cache).
+        zone.key,
+        now.astimezone(zone).year,
+        practice.therapist_name,
+        practice.video_room_url,
+        *(appointment.pk for appointment in ahead),
+    )
+    return render(request, "kap_sessions/portal/home.html", {"client": client, "body": body})
 
 
 @require_safe

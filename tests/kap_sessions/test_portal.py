@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -23,7 +24,7 @@ from kap_sessions.models import ConsentDocument, ConsentKind, ScreeningStatus
 from kap_sessions.services import superbill_prefill_lines
 from kap_sessions.services.portal import client_profile_update, portal_todo
 from kap_sessions.services.portal_cache import portal_changed
-from kap_sessions.views.access import portal_client
+from kap_sessions.views.access import CLIENT_ID_SESSION_KEY, portal_client
 from practice.discretion import discretion_words_in
 from practice.invitations import client_invite
 from practice.models import Appointment, AppointmentKind, AuditEvent, Client, MeetingMode
@@ -144,11 +145,16 @@ def test_a_login_without_a_client_record_gets_the_same_page(client, practice_pro
     assert "This login is not linked to a client record yet." in page_of(response)
 
 
+def signed_in_request(user, session=None):  # type: ignore[no-untyped-def]
+    request = RequestFactory().get("/portal/")
+    request.user = user
+    request.session = session if session is not None else SessionStore()
+    return request
+
+
 def test_each_portal_page_reads_her_whole_record_by_her_login(amara, beth):
     def lookup(user):  # type: ignore[no-untyped-def]
-        request = RequestFactory().get("/portal/")
-        request.user = user
-        return portal_client(request)
+        return portal_client(signed_in_request(user))[0]
 
     def fields(record: Client | None) -> list[object]:
         assert record is not None
@@ -160,6 +166,56 @@ def test_each_portal_page_reads_her_whole_record_by_her_login(amara, beth):
     assert lookup(beth.user) == beth
     assert lookup(UserFactory()) is None
     assert lookup(AnonymousUser()) is None
+
+
+def test_her_record_is_kept_by_the_id_in_her_session_and_each_view_gets_its_own_copy(amara):
+    session = SessionStore()
+    first, _ = portal_client(signed_in_request(amara.user, session))
+    assert session[CLIENT_ID_SESSION_KEY] == amara.pk
+
+    with CaptureQueriesContext(connection) as captured:
+        again, _ = portal_client(signed_in_request(amara.user, session))
+        once_more, _ = portal_client(signed_in_request(amara.user, session))
+
+    assert captured.captured_queries == []
+    assert again == once_more == amara
+    assert again is not once_more
+    again.phone = "changed by one view only"
+    assert once_more.phone == "(212) 555-0101"
+    assert portal_client(signed_in_request(amara.user, session))[0].phone == "(212) 555-0101"
+
+
+def test_a_change_to_her_record_is_seen_by_the_next_view(amara):
+    session = SessionStore()
+    portal_client(signed_in_request(amara.user, session))
+    amara.phone = "(212) 555-0199"
+    amara.save()
+
+    found, _ = portal_client(signed_in_request(amara.user, session))
+
+    assert found.phone == "(212) 555-0199"
+
+
+def test_a_record_no_longer_linked_to_her_login_is_not_hers(amara, beth):
+    session = SessionStore()
+    portal_client(signed_in_request(amara.user, session))
+    # Her login is linked to nobody any more; the session still names her old record.
+    Client.objects.filter(pk=amara.pk).update(user=None)
+    portal_changed(client_id=amara.pk)
+
+    assert portal_client(signed_in_request(amara.user, session)) == (None, None)
+    assert CLIENT_ID_SESSION_KEY not in session
+
+
+def test_a_session_naming_another_record_finds_her_own(amara, beth):
+    session = SessionStore()
+    portal_client(signed_in_request(beth.user, session))  # keeps Beth's record in this process
+    session[CLIENT_ID_SESSION_KEY] = beth.pk
+
+    found, _ = portal_client(signed_in_request(amara.user, session))
+
+    assert found == amara
+    assert session[CLIENT_ID_SESSION_KEY] == amara.pk
 
 
 # --- Home --------------------------------------------------------------------------------
