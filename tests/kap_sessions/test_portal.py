@@ -803,3 +803,15 @@ def test_the_invitation_pages_pass_axe(
     found += axe_violations(page)
 
     assert found == []
+
+
+@pytest.mark.parametrize("path", ["/portal/", "/portal/profile/"])
+def test_her_pages_speak_of_her_privacy_in_the_footer_not_of_the_newsletter(
+    now, portal, amara, path
+):
+    page = page_of(portal.get(path))
+
+    assert '<h2 id="footer-signup-heading">Your privacy</h2>' in page
+    assert "can see what is in your portal" in page
+    assert "Sign up to my newsletter" not in page
+    assert 'action="/newsletter/' not in page
