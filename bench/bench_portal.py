@@ -43,7 +43,7 @@ BARE_SIGNED_IN = "/bench/bare-signed-in/"
 BARE_AUDITED = "/bench/bare-signed-in-audited/"
 PORTAL = "/portal/"
 AIM = 0.8
-ROUNDS = 5
+ROUNDS = 7
 
 
 def _her_preparation() -> None:
