@@ -26,6 +26,7 @@ from kap_sessions.services.portal import client_profile_update, portal_todo
 from kap_sessions.services.portal_cache import portal_changed
 from kap_sessions.views.access import CLIENT_ID_SESSION_KEY, portal_client
 from practice.discretion import discretion_words_in
+from practice.identity import practice_profile_forget
 from practice.invitations import client_invite
 from practice.models import Appointment, AppointmentKind, AuditEvent, Client, MeetingMode
 from practice.outbox.services import outbox_send_due
@@ -815,3 +816,21 @@ def test_her_pages_speak_of_her_privacy_in_the_footer_not_of_the_newsletter(
     assert "can see what is in your portal" in page
     assert "Sign up to my newsletter" not in page
     assert 'action="/newsletter/' not in page
+
+
+def test_home_shows_a_new_therapist_name_and_video_room_at_once(
+    now, portal, amara, practice_profile
+):
+    """The kept body names what it shows beyond her rows in its key (portal_cache)."""
+    session(client=amara, start=TUESDAY_NOON_IN_NEW_YORK)  # a video call
+    before = page_of(portal.get("/portal/"))
+    practice_profile.therapist_name = "Dr. Ines Vale"
+    practice_profile.video_room_url = "https://video.example.com/new-room"
+    practice_profile.save()
+    practice_profile_forget()
+
+    after = page_of(portal.get("/portal/"))
+
+    assert "Dr. Ines Vale" not in before and "new-room" not in before
+    assert "private space with Dr. Ines Vale" in after
+    assert 'href="https://video.example.com/new-room"' in after
